@@ -1,0 +1,82 @@
+import { randomToken, sha256Hex } from '../crypto.ts';
+import type { Queryable } from '../db.ts';
+
+/** Personal API tokens: `cm_<secret>`, shown once, only the SHA-256 stored. */
+export const API_TOKEN_PREFIX = 'cm_';
+
+export interface ApiToken {
+	id: string;
+	name: string;
+	prefix: string;
+	createdAt: Date;
+	lastUsedAt: Date | null;
+	expiresAt: Date | null;
+}
+
+export interface ApiTokenOwner {
+	tokenId: string;
+	userId: string;
+	workspaceId: string;
+	email: string;
+	name: string;
+	locale: 'en' | 'th';
+}
+
+export function isApiToken(token: string): boolean {
+	return token.startsWith(API_TOKEN_PREFIX);
+}
+
+export async function createApiToken(
+	db: Queryable,
+	userId: string,
+	workspaceId: string,
+	name: string,
+	expiresAt: Date | null = null
+): Promise<{ token: string; apiToken: ApiToken }> {
+	const token = API_TOKEN_PREFIX + randomToken(25);
+	const prefix = token.slice(0, 8);
+	const { rows } = await db.query(
+		`insert into api_tokens (user_id, workspace_id, name, token_hash, prefix, expires_at)
+		 values ($1, $2, $3, $4, $5, $6) returning id, created_at`,
+		[userId, workspaceId, name, sha256Hex(token), prefix, expiresAt]
+	);
+	return {
+		token,
+		apiToken: { id: rows[0].id, name, prefix, createdAt: rows[0].created_at, lastUsedAt: null, expiresAt }
+	};
+}
+
+/** Looks a token up by its hash (a 200-bit secret: the lookup itself leaks nothing useful). */
+export async function validateApiToken(db: Queryable, token: string): Promise<ApiTokenOwner | null> {
+	if (!isApiToken(token) || token.length > 100) return null;
+	const { rows } = await db.query(
+		`update api_tokens t set last_used_at = now()
+		   from users u
+		  where t.token_hash = $1 and u.id = t.user_id and t.revoked_at is null
+		    and (t.expires_at is null or t.expires_at > now())
+		    and exists (select 1 from memberships m where m.user_id = t.user_id and m.workspace_id = t.workspace_id)
+		 returning t.id, t.user_id, t.workspace_id, u.email, u.name, u.locale`,
+		[sha256Hex(token)]
+	);
+	const row = rows[0];
+	return row
+		? { tokenId: row.id, userId: row.user_id, workspaceId: row.workspace_id, email: row.email, name: row.name, locale: row.locale }
+		: null;
+}
+
+export async function listApiTokens(db: Queryable, userId: string, workspaceId: string): Promise<ApiToken[]> {
+	const { rows } = await db.query(
+		`select id, name, prefix, created_at, last_used_at, expires_at from api_tokens
+		  where user_id = $1 and workspace_id = $2 and revoked_at is null order by created_at desc`,
+		[userId, workspaceId]
+	);
+	return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at }));
+}
+
+export async function revokeApiToken(db: Queryable, userId: string, workspaceId: string, tokenId: string): Promise<boolean> {
+	const { rowCount } = await db.query(
+		`update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and workspace_id = $3 and revoked_at is null`,
+		[tokenId, userId, workspaceId]
+	);
+	return (rowCount ?? 0) > 0;
+}

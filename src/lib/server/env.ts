@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+const PLATFORM_KEYS = ['FACEBOOK', 'INSTAGRAM', 'LINE', 'SHOPEE', 'LAZADA', 'TIKTOK'] as const;
+
+const bool = z
+	.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+	.transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const url = (protocols: string[]) =>
+	z.string().refine((v) => {
+		try {
+			return protocols.includes(new URL(v).protocol);
+		} catch {
+			return false;
+		}
+	}, `must be a URL starting with ${protocols.join(' or ')}`);
+
+const schema = z.object({
+	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+	PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+	HOST: z.string().min(1).default('0.0.0.0'),
+	ORIGIN: url(['http:', 'https:']).optional(),
+	DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+	CHATMAI_DATA_DIR: z.string().min(1).default('.data'),
+	CHATMAI_SEED_DEMO: bool.optional(),
+	CHATMAI_WORKERS: bool.default(true),
+	CHATMAI_ENCRYPTION_KEYS: z.string().optional(),
+	CHATMAI_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+	REDIS_URL: url(['redis:', 'rediss:']).optional(),
+	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
+	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+	TLS_CERT_FILE: z.string().optional(),
+	TLS_KEY_FILE: z.string().optional(),
+	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+	...Object.fromEntries(PLATFORM_KEYS.map((key) => [`CHATMAI_${key}_API_URL`, url(['http:', 'https:']).optional()]))
+});
+
+export type Platform = Lowercase<(typeof PLATFORM_KEYS)[number]>;
+
+/** Everything the process reads from its environment, checked once at start-up. */
+export interface Config {
+	env: 'development' | 'production' | 'test';
+	port: number;
+	host: string;
+	/** The public origin (scheme://host[:port]); decides Secure cookies and CSRF checks. */
+	origin: string | undefined;
+	/** A real PostgreSQL server, or undefined to run on the embedded PGlite. */
+	databaseUrl: string | undefined;
+	dataDir: string;
+	/** Seed a demo workspace on an empty database. @default true when embedded, false otherwise */
+	seedDemo: boolean;
+	workers: boolean;
+	encryptionKeys: string | undefined;
+	sessionDays: number;
+	dbPoolSize: number;
+	redisUrl: string | undefined;
+	ollamaHost: string;
+	ollamaModel: string;
+	tls: { certFile: string; keyFile: string } | undefined;
+	logLevel: 'debug' | 'info' | 'warn' | 'error';
+	/** Overrides of each platform's API base URL (tests and simulators point these at fakes). */
+	platformApiUrls: Partial<Record<Platform, string>>;
+}
+
+export class ConfigError extends Error {
+	readonly problems: string[];
+	constructor(problems: string[]) {
+		super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+		this.problems = problems;
+	}
+}
+
+/** Reads and validates the environment: one clear line per bad value. */
+export function readConfig(source: Record<string, string | undefined> = process.env): Config {
+	const input = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+	const parsed = schema.safeParse(input);
+	if (!parsed.success) {
+		throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+	}
+	const env = parsed.data as z.infer<typeof schema> & Record<string, string | undefined>;
+	const problems: string[] = [];
+	if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) {
+		problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both or neither');
+	}
+	if (env.NODE_ENV === 'production' && env.DATABASE_URL && !env.CHATMAI_ENCRYPTION_KEYS) {
+		problems.push('CHATMAI_ENCRYPTION_KEYS: required in production with an external database (id:base64-32-byte-key)');
+	}
+	if (problems.length) throw new ConfigError(problems);
+	return {
+		env: env.NODE_ENV,
+		port: env.PORT,
+		host: env.HOST,
+		origin: env.ORIGIN?.replace(/\/$/, ''),
+		databaseUrl: env.DATABASE_URL,
+		dataDir: env.CHATMAI_DATA_DIR,
+		seedDemo: env.CHATMAI_SEED_DEMO ?? !env.DATABASE_URL,
+		workers: env.CHATMAI_WORKERS,
+		encryptionKeys: env.CHATMAI_ENCRYPTION_KEYS,
+		sessionDays: env.CHATMAI_SESSION_DAYS,
+		dbPoolSize: env.CHATMAI_DB_POOL_SIZE,
+		redisUrl: env.REDIS_URL,
+		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
+		ollamaModel: env.OLLAMA_MODEL,
+		tls: env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE } : undefined,
+		logLevel: env.LOG_LEVEL,
+		platformApiUrls: Object.fromEntries(
+			PLATFORM_KEYS.flatMap((key) => {
+				const value = env[`CHATMAI_${key}_API_URL`];
+				return value ? [[key.toLowerCase(), value.replace(/\/$/, '')]] : [];
+			})
+		)
+	};
+}

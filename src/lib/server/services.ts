@@ -1,0 +1,34 @@
+import type { Pool } from './db.ts';
+import type { Config } from './env.ts';
+import type { KeyRing } from './crypto.ts';
+import type { Ports } from './ports.ts';
+
+/**
+ * What server/ builds at start-up and hands to the SvelteKit routes. The routes are bundled by
+ * Vite into their own copy of src/lib, so this is looked up on globalThis under a registered
+ * symbol rather than held in a module variable: both copies see the same object.
+ */
+export interface Services extends Ports {
+	config: Config;
+	db: Pool;
+	keyRing: KeyRing;
+	/** 'postgres' for a real server, 'embedded' for PGlite. */
+	databaseKind: 'postgres' | 'embedded';
+}
+
+const KEY = Symbol.for('chatmai.services');
+type Holder = { [KEY]?: Services };
+
+export function provideServices(services: Services): void {
+	(globalThis as Holder)[KEY] = services;
+}
+
+export function services(): Services {
+	const s = (globalThis as Holder)[KEY];
+	if (!s) throw new Error('ChatMai services are not started: run the app through server/index.ts (npm start)');
+	return s;
+}
+
+export function clearServices(): void {
+	delete (globalThis as Holder)[KEY];
+}

@@ -1,0 +1,38 @@
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/lib/server/migrate.ts';
+
+/**
+ * One fresh database per test run on the real PostgreSQL (127.0.0.1:5432 unless TEST_PG_URL says
+ * otherwise), migrated once and dropped at the end, so runs never collide.
+ */
+const adminUrl = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export default async function setup(project: TestProject) {
+	const name = `chatmai_test_${process.pid}_${Date.now().toString(36)}`;
+	const admin = new pg.Client({ connectionString: adminUrl });
+	await admin.connect();
+	await admin.query(`create database ${name}`);
+	await admin.end();
+	const url = new URL(adminUrl);
+	url.pathname = `/${name}`;
+	const databaseUrl = url.toString();
+	await migrate(databaseUrl);
+	process.env.TEST_DATABASE_URL = databaseUrl;
+	project.provide('databaseUrl', databaseUrl);
+	project.provide('adminDatabaseUrl', adminUrl);
+
+	return async () => {
+		const admin = new pg.Client({ connectionString: adminUrl });
+		await admin.connect();
+		await admin.query(`drop database if exists ${name} with (force)`);
+		await admin.end();
+	};
+}
+
+declare module 'vitest' {
+	export interface ProvidedContext {
+		databaseUrl: string;
+		adminDatabaseUrl: string;
+	}
+}

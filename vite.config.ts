@@ -1,0 +1,15 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+	plugins: [sveltekit()],
+	test: {
+		include: ['src/**/*.test.ts', 'server/**/*.test.ts', 'collab/**/*.test.ts', 'connectors/**/*.test.ts', 'tests/**/*.test.ts'],
+		exclude: ['tests/e2e/**', 'node_modules/**'],
+		globalSetup: ['tests/setup/global.ts'],
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
+		fileParallelism: true,
+		maxWorkers: 2
+	}
+});
