@@ -2,11 +2,60 @@
  * Ports: small interfaces that code in src/lib needs at run time and that server/ fills in at
  * start-up from collab/ and connectors/ (arrows point down; nothing here imports them).
  */
+import type { ConversationMeta, DeliveryState, WindowMessage } from '../conversation-doc.ts';
 
-/** Writes into live conversation documents; implemented by collab/ (see collab/README.md). */
+/**
+ * Who is writing into a live document from the server side. Every server-side change carries one
+ * as its Yjs transaction origin, so the projection can tell it from an agent's edit and nothing
+ * that came from a platform is ever sent back out.
+ */
+export type LiveOrigin =
+	| { source: 'connector'; platform: string }
+	| { source: 'outbox' }
+	| { source: 'ai' }
+	| { source: 'system'; reason?: string };
+
+/** The fields of `meta` a server-side writer may set. Labels are replaced as a whole set. */
+export interface LiveMetaPatch extends Partial<ConversationMeta> {
+	labels?: string[];
+}
+
+/**
+ * Writes into live conversation documents; implemented by collab/ (see collab/README.md).
+ *
+ * Every method is a mirror of something the caller has already committed to PostgreSQL (the
+ * message row, the outbox state, the conversation columns): PostgreSQL stays the source of truth,
+ * and the collab server does not project these writes back into rows. Each method works whether or
+ * not an agent has the document open, and across instances when Redis is configured. Each throws
+ * `LiveDocumentNotFound` when the conversation is not in that workspace.
+ */
 export interface LiveDocuments {
-	/** Placeholder until collab/ lands; replaced by the real API. */
-	readonly ready: boolean;
+	/**
+	 * Puts a message into the recent window at its (sentAt, id) place and trims the window.
+	 * Idempotent by message id, so a redelivered webhook or a retried job is harmless.
+	 */
+	appendMessage(workspaceId: string, conversationId: string, message: WindowMessage, origin: LiveOrigin): Promise<void>;
+	/** Shows the delivery state of an outgoing message (no-op when it has left the window). */
+	setDeliveryState(
+		workspaceId: string,
+		conversationId: string,
+		messageId: string,
+		state: DeliveryState,
+		reason: string | null,
+		origin: LiveOrigin
+	): Promise<void>;
+	/** Empties the shared draft for everyone, e.g. once the reply command is accepted. */
+	clearDraft(workspaceId: string, conversationId: string, origin: LiveOrigin): Promise<void>;
+	/** Mirrors status, snooze, assignee or labels changed outside the document (REST, AI, rules). */
+	setMeta(workspaceId: string, conversationId: string, patch: LiveMetaPatch, origin: LiveOrigin): Promise<void>;
+}
+
+/** The conversation does not exist in the workspace a writer named. */
+export class LiveDocumentNotFound extends Error {
+	readonly reason = 'not_found' as const;
+	constructor(conversationId: string) {
+		super(`Conversation ${conversationId} not found in this workspace`);
+	}
 }
 
 export interface Ports {

@@ -1,0 +1,87 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../src/lib/server/env.ts';
+import { createPool } from '../src/lib/server/db.ts';
+import { migrate } from '../src/lib/server/migrate.ts';
+import { logger, setLogLevel } from '../src/lib/server/log.ts';
+import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
+import { openDatabase } from './database.ts';
+import { loadKeyRing } from './keys.ts';
+import { seedDemo } from './seed.ts';
+import { createRequestListener, createUpgradeListener, type Middleware } from './http.ts';
+
+const log = logger('server');
+
+export interface RunningApp {
+	url: string;
+	port: number;
+	services: Services;
+	/** Drains: stop accepting, finish in-flight requests, flush documents, stop workers, close the pool. */
+	close(): Promise<void>;
+}
+
+const BUILD_HANDLER = fileURLToPath(new URL('../build/handler.js', import.meta.url));
+
+async function loadSvelteKit(): Promise<Middleware> {
+	if (!existsSync(BUILD_HANDLER)) {
+		throw new Error('The web app is not built: run `npm run build` (npm start builds it for you).');
+	}
+	const mod = await import(pathToFileURL(BUILD_HANDLER).href);
+	return mod.handler as Middleware;
+}
+
+/** Starts ChatMai: database, migrations, services, the one HTTP server and the workers. */
+export async function startApp(config: Config): Promise<RunningApp> {
+	setLogLevel(config.logLevel);
+	if (config.origin) process.env.ORIGIN = config.origin;
+	const database = await openDatabase(config, log);
+	await migrate(database.url, { noLock: database.kind === 'embedded' });
+	const pool = createPool({ connectionString: database.url, max: database.poolSize });
+	const keyRing = await loadKeyRing(config, log);
+	if (config.seedDemo) await seedDemo(pool, log);
+
+	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: { ready: false } };
+	provideServices(services);
+	const app = await loadSvelteKit();
+
+	const state = { draining: false };
+	const routes = { pool, databaseKind: database.kind, app };
+	const listener = createRequestListener(routes, state);
+	const server: Server = config.tls
+		? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' }, listener)
+		: createHttpServer(listener);
+	server.on('upgrade', createUpgradeListener(routes));
+	server.requestTimeout = 30_000;
+	server.headersTimeout = 15_000;
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, config.host, () => resolve());
+	});
+	const port = (server.address() as AddressInfo).port;
+	const scheme = config.tls ? 'https' : 'http';
+	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
+
+	let closing: Promise<void> | undefined;
+	async function close(): Promise<void> {
+		closing ??= (async () => {
+			state.draining = true;
+			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+			server.closeIdleConnections();
+			const force = setTimeout(() => server.closeAllConnections(), 10_000);
+			await stopped;
+			clearTimeout(force);
+			await pool.end();
+			await database.close();
+			clearServices();
+			log.info('stopped');
+		})();
+		return closing;
+	}
+
+	return { url, port, services, close };
+}

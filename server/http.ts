@@ -1,0 +1,57 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Pool } from '../src/lib/server/db.ts';
+import { health } from './health.ts';
+
+/** A connect-style handler, as adapter-node's `handler` is. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface HttpRoutes {
+	pool: Pool;
+	databaseKind: 'postgres' | 'embedded';
+	/** The SvelteKit app (build/handler.js). */
+	app: Middleware;
+	/** POST/GET /webhooks/<platform>/<connectionId>, served on raw bytes before SvelteKit. */
+	webhooks?: WebhookHandler;
+	/** WebSocket upgrades on /collab. */
+	collab?: UpgradeHandler;
+}
+
+/** One port for everything: health, webhooks, the collab WebSocket and the web app. */
+export function createRequestListener(routes: HttpRoutes, state: { draining: boolean }): RequestListener {
+	return (req, res) => {
+		const path = (req.url ?? '/').split('?')[0];
+		if (state.draining) res.setHeader('connection', 'close');
+		if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+			void health(res, routes.pool, routes.databaseKind);
+			return;
+		}
+		if (path.startsWith('/webhooks/') && routes.webhooks) {
+			routes.webhooks(req, res).catch((error) => {
+				console.error(JSON.stringify({ scope: 'webhooks', event: 'unhandled', error: String(error?.message ?? error) }));
+				if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+				res.end(JSON.stringify({ error: { code: 'internal', message: 'Something went wrong' } }));
+			});
+			return;
+		}
+		routes.app(req, res, () => {
+			res.writeHead(404, { 'content-type': 'text/plain' });
+			res.end('Not found');
+		});
+	};
+}
+
+export function createUpgradeListener(routes: HttpRoutes): UpgradeHandler {
+	return (req, socket, head) => {
+		const path = (req.url ?? '/').split('?')[0];
+		if ((path === '/collab' || path.startsWith('/collab/')) && routes.collab) {
+			routes.collab(req, socket, head);
+			return;
+		}
+		socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+	};
+}

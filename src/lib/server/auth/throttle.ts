@@ -1,0 +1,36 @@
+import type { Queryable } from '../db.ts';
+import { hit, reset } from '../rate-limit.ts';
+
+export class RateLimited extends Error {
+	readonly retryAfterSeconds: number;
+	constructor(retryAfterSeconds: number) {
+		super('rate_limited');
+		this.retryAfterSeconds = retryAfterSeconds;
+	}
+}
+
+/** Per IP and per account, so neither one address nor a botnet on one account gets far. */
+const limits = {
+	loginPerIp: { limit: 30, windowSeconds: 15 * 60 },
+	loginPerAccount: { limit: 10, windowSeconds: 15 * 60 },
+	signupPerIp: { limit: 10, windowSeconds: 60 * 60 }
+} as const;
+
+export async function throttleLogin(db: Queryable, ip: string | undefined, email: string): Promise<void> {
+	const waits = await Promise.all([
+		hit(db, `login:ip:${ip ?? 'unknown'}`, limits.loginPerIp),
+		hit(db, `login:account:${email.trim().toLowerCase()}`, limits.loginPerAccount)
+	]);
+	const wait = Math.max(...waits);
+	if (wait > 0) throw new RateLimited(wait);
+}
+
+/** A successful login clears the account's counter (not the IP's). */
+export async function loginSucceeded(db: Queryable, email: string): Promise<void> {
+	await reset(db, `login:account:${email.trim().toLowerCase()}`);
+}
+
+export async function throttleSignup(db: Queryable, ip: string | undefined): Promise<void> {
+	const wait = await hit(db, `signup:ip:${ip ?? 'unknown'}`, limits.signupPerIp);
+	if (wait > 0) throw new RateLimited(wait);
+}
