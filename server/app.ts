@@ -23,6 +23,7 @@ export interface RunningApp {
 	close(): Promise<void>;
 }
 
+const SCHEME_HEADER = 'x-chatmai-scheme';
 const BUILD_HANDLER = fileURLToPath(new URL('../build/handler.js', import.meta.url));
 
 async function loadSvelteKit(): Promise<Middleware> {
@@ -36,7 +37,9 @@ async function loadSvelteKit(): Promise<Middleware> {
 /** Starts ChatMai: database, migrations, services, the one HTTP server and the workers. */
 export async function startApp(config: Config): Promise<RunningApp> {
 	setLogLevel(config.logLevel);
+	// adapter-node assumes https when it has no ORIGIN; without one, tell it the scheme we serve.
 	if (config.origin) process.env.ORIGIN = config.origin;
+	else process.env.PROTOCOL_HEADER = SCHEME_HEADER;
 	const database = await openDatabase(config, log);
 	await migrate(database.url, { noLock: database.kind === 'embedded' });
 	const pool = createPool({ connectionString: database.url, max: database.poolSize });
@@ -49,7 +52,12 @@ export async function startApp(config: Config): Promise<RunningApp> {
 
 	const state = { draining: false };
 	const routes = { pool, databaseKind: database.kind, app };
-	const listener = createRequestListener(routes, state);
+	const scheme = config.tls ? 'https' : 'http';
+	const inner = createRequestListener(routes, state);
+	const listener: typeof inner = (req, res) => {
+		req.headers[SCHEME_HEADER] = scheme; // overwrites anything a client sent
+		inner(req, res);
+	};
 	const server: Server = config.tls
 		? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' }, listener)
 		: createHttpServer(listener);
@@ -62,7 +70,6 @@ export async function startApp(config: Config): Promise<RunningApp> {
 		server.listen(config.port, config.host, () => resolve());
 	});
 	const port = (server.address() as AddressInfo).port;
-	const scheme = config.tls ? 'https' : 'http';
 	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/lib/server/migrate.ts';
+import { buildIfStale } from '../../scripts/build-if-stale.ts';
 
 /**
  * One fresh database per test run on the real PostgreSQL (127.0.0.1:5432 unless TEST_PG_URL says
@@ -9,6 +10,8 @@ import { migrate } from '../../src/lib/server/migrate.ts';
 const adminUrl = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export default async function setup(project: TestProject) {
+	// Integration tests drive the real server, which serves the built web app.
+	buildIfStale();
 	const name = `chatmai_test_${process.pid}_${Date.now().toString(36)}`;
 	const admin = new pg.Client({ connectionString: adminUrl });
 	await admin.connect();

@@ -26,6 +26,7 @@ const schema = z.object({
 	CHATMAI_WORKERS: bool.default(true),
 	CHATMAI_ENCRYPTION_KEYS: z.string().optional(),
 	CHATMAI_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+	CHATMAI_SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
@@ -54,6 +55,8 @@ export interface Config {
 	encryptionKeys: string | undefined;
 	sessionDays: number;
 	dbPoolSize: number;
+	/** Sign-ups allowed from one IP address per hour. @default 10 */
+	signupLimitPerHour: number;
 	redisUrl: string | undefined;
 	ollamaHost: string;
 	ollamaModel: string;
@@ -99,6 +102,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
 		encryptionKeys: env.CHATMAI_ENCRYPTION_KEYS,
 		sessionDays: env.CHATMAI_SESSION_DAYS,
 		dbPoolSize: env.CHATMAI_DB_POOL_SIZE,
+		signupLimitPerHour: env.CHATMAI_SIGNUP_LIMIT_PER_HOUR,
 		redisUrl: env.REDIS_URL,
 		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
 		ollamaModel: env.OLLAMA_MODEL,

@@ -22,6 +22,8 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
 			migrationsTable: 'pgmigrations',
 			checkOrder: true,
 			noLock: options.noLock ?? false,
+			// Several instances starting together take turns instead of failing.
+			advisoryLockMode: 'wait',
 			log: options.log ?? (() => {}),
 			verbose: false
 		});

@@ -2,6 +2,7 @@ import type { Pool } from './db.ts';
 import type { Config } from './env.ts';
 import type { KeyRing } from './crypto.ts';
 import type { Ports } from './ports.ts';
+import type { Platforms } from './platforms.ts';
 
 /**
  * What server/ builds at start-up and hands to the SvelteKit routes. The routes are bundled by
@@ -14,6 +15,8 @@ export interface Services extends Ports {
 	keyRing: KeyRing;
 	/** 'postgres' for a real server, 'embedded' for PGlite. */
 	databaseKind: 'postgres' | 'embedded';
+	/** Connectors and the webhook pipeline, as the routes see them (connectors/pipeline). */
+	platforms: Platforms;
 }
 
 const KEY = Symbol.for('chatmai.services');

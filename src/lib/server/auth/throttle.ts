@@ -12,8 +12,7 @@ export class RateLimited extends Error {
 /** Per IP and per account, so neither one address nor a botnet on one account gets far. */
 const limits = {
 	loginPerIp: { limit: 30, windowSeconds: 15 * 60 },
-	loginPerAccount: { limit: 10, windowSeconds: 15 * 60 },
-	signupPerIp: { limit: 10, windowSeconds: 60 * 60 }
+	loginPerAccount: { limit: 10, windowSeconds: 15 * 60 }
 } as const;
 
 export async function throttleLogin(db: Queryable, ip: string | undefined, email: string): Promise<void> {
@@ -30,7 +29,8 @@ export async function loginSucceeded(db: Queryable, email: string): Promise<void
 	await reset(db, `login:account:${email.trim().toLowerCase()}`);
 }
 
-export async function throttleSignup(db: Queryable, ip: string | undefined): Promise<void> {
-	const wait = await hit(db, `signup:ip:${ip ?? 'unknown'}`, limits.signupPerIp);
+/** @param perHour sign-ups allowed from one address per hour (config.signupLimitPerHour) */
+export async function throttleSignup(db: Queryable, ip: string | undefined, perHour: number): Promise<void> {
+	const wait = await hit(db, `signup:ip:${ip ?? 'unknown'}`, { limit: perHour, windowSeconds: 60 * 60 });
 	if (wait > 0) throw new RateLimited(wait);
 }

@@ -38,7 +38,11 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /** Turns any error into the API's JSON error answer. */
 export function toErrorResponse(error: unknown, path: string): Response {
-	if (error instanceof ApiError) return json(errorBody(error.code, error.message, error.details), { status: error.status });
+	if (error instanceof ApiError) {
+		// A 413 leaves the rest of the body unread: close the connection rather than reuse it.
+		const headers = error.status === 413 ? { connection: 'close' } : undefined;
+		return json(errorBody(error.code, error.message, error.details), { status: error.status, headers });
+	}
 	if (error instanceof ZodError) {
 		const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 		return json(errorBody('invalid_input', 'Some fields are not valid', details), { status: 400 });

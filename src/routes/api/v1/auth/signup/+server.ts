@@ -11,7 +11,7 @@ export const POST = api(async (event) => {
 	const { db, config } = services();
 	const ip = clientIp(event);
 	const input = await readJson(event, signupInput);
-	await throttleSignup(db, ip);
+	await throttleSignup(db, ip, config.signupLimitPerHour);
 	const { user, workspaceId } = await signUp(db, input, ip);
 	const { token, session } = await createSession(db, user.id, workspaceId, { ip, userAgent: event.request.headers.get('user-agent') ?? undefined }, { days: config.sessionDays });
 	setSessionCookie(event.cookies, token, session.expiresAt, isSecure(event.url));

@@ -1,0 +1,28 @@
+import pg from 'pg';
+import { buildIfStale } from './build-if-stale.ts';
+
+// The server Playwright starts: the real one, on a database created fresh for this run.
+const admin = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const name = `chatmai_e2e_${process.pid}`;
+const client = new pg.Client({ connectionString: admin });
+await client.connect();
+await client.query(`drop database if exists ${name} with (force)`);
+await client.query(`create database ${name}`);
+await client.end();
+
+const url = new URL(admin);
+url.pathname = `/${name}`;
+process.env.DATABASE_URL = url.toString();
+process.env.CHATMAI_SEED_DEMO ??= 'true';
+
+async function dropDatabase() {
+	const c = new pg.Client({ connectionString: admin });
+	await c.connect();
+	await c.query(`drop database if exists ${name} with (force)`);
+	await c.end();
+}
+process.on('exit', () => {});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.prependListener(signal, () => void dropDatabase().catch(() => {}));
+
+buildIfStale();
+await import('../server/index.ts');

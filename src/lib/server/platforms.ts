@@ -1,0 +1,98 @@
+/**
+ * The platforms port: what src/lib and the routes need from connectors/ at run time, filled in by
+ * server/ at start-up (arrows point down; nothing here imports connectors/). See
+ * connectors/pipeline/README.md.
+ */
+import type { ZodType } from 'zod';
+import type { Platform } from './env.ts';
+import type { WorkspaceScope } from './scope.ts';
+import type { DeliveryState } from '../conversation-doc.ts';
+
+/** What the console and the API need to know about one platform. */
+export interface PlatformDescription {
+	platform: Platform;
+	/** Validates the secrets a user pastes when connecting. */
+	credentialSchema: ZodType<unknown>;
+	/** Longest reply in characters. */
+	maxTextLength: number;
+	/** Hours after the customer's last message in which a reply may go out; null for no window. */
+	replyWindowHours: number | null;
+	/** Whether the platform offers the customer's orders (the shops). */
+	orders: boolean;
+}
+
+/** The part of a connection the port needs to revoke it; credentials are already decrypted. */
+export interface RevocableConnection {
+	id: string;
+	workspaceId: string;
+	platform: Platform;
+	externalId: string;
+	verifyToken: string | null;
+	settings: Record<string, unknown>;
+	credentials: unknown;
+}
+
+export interface ReplyInput {
+	body: string;
+	/** Same key, same reply: a retried request never sends twice. 1–200 printable characters. */
+	idempotencyKey: string;
+	/** @default 'agent' */
+	senderType?: 'agent' | 'ai';
+}
+
+/** An outgoing message as the API returns it. */
+export interface QueuedReply {
+	messageId: string;
+	conversationId: string;
+	body: string;
+	deliveryState: DeliveryState;
+	deliveryError: string | null;
+	sentAt: string;
+	/** False when the key had been used before and this is the earlier reply. */
+	created: boolean;
+}
+
+export const REPLY_REFUSALS = ['not_found', 'empty', 'too_long', 'window_closed', 'no_customer_message', 'disconnected', 'key_reused'] as const;
+export type ReplyRefusal = (typeof REPLY_REFUSALS)[number];
+
+/** A reply that cannot be queued, with a sentence the agent can read. */
+export class ReplyRefused extends Error {
+	readonly reason: ReplyRefusal;
+	constructor(reason: ReplyRefusal, message: string) {
+		super(message);
+		this.name = 'ReplyRefused';
+		this.reason = reason;
+	}
+}
+
+export interface OrderView {
+	externalOrderId: string;
+	status: string;
+	currency: string | null;
+	total: string | null;
+	items: { name: string; quantity: number; price: string }[];
+	tracking: { carrier?: string; number?: string; url?: string };
+	placedAt: string | null;
+	fetchedAt: string;
+}
+
+export interface ConversationOrders {
+	/** False for chat-only platforms (Messenger, Instagram, LINE). */
+	supported: boolean;
+	orders: OrderView[];
+	/** True when the shop could not be asked just now and these are the cached ones. */
+	stale: boolean;
+}
+
+/** Implemented by connectors/pipeline (see server/app.ts). */
+export interface Platforms {
+	describe(platform: Platform): PlatformDescription;
+	/** Best effort: revokes the token or unsubscribes on the platform; logs and swallows failures. */
+	revoke(connection: RevocableConnection): Promise<void>;
+	/** Drops whatever this instance cached about a connection (after a disconnect). */
+	forget(connectionId: string): void;
+	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */
+	createReply(scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply>;
+	/** The customer's recent orders, from the cache and refreshed from the shop when old. */
+	conversationOrders(scope: WorkspaceScope, conversationId: string, options?: { refresh?: boolean }): Promise<ConversationOrders>;
+}
