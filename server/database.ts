@@ -28,7 +28,8 @@ export async function openDatabase(config: Config, log: Logger): Promise<OpenedD
 	await mkdir(dir, { recursive: true });
 	const { PGlite } = await import('@electric-sql/pglite');
 	const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-	const db = await PGlite.create(dir);
+	const { pg_trgm } = await import('@electric-sql/pglite/contrib/pg_trgm');
+	const db = await PGlite.create(dir, { extensions: { pg_trgm } });
 	const socketServer = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
 	await socketServer.start();
 	const conn = socketServer.getServerConn();

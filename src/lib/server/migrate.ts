@@ -24,6 +24,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
 			noLock: options.noLock ?? false,
 			// Several instances starting together take turns instead of failing.
 			advisoryLockMode: 'wait',
+			ignorePattern: '(\\..*|.*\\.md)',
 			log: options.log ?? (() => {}),
 			verbose: false
 		});

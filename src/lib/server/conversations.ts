@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { Queryable } from './db.ts';
+import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
+
+/**
+ * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
+ * keyset pagination on (last_message_at, id), which stays as fast on page 1,000 as on page 1 and
+ * never skips or repeats a row while new messages arrive.
+ */
+
+export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
+
+export const listQuery = z.object({
+	/** mine: assigned to me; unassigned; all. @default 'all' */
+	filter: z.enum(['mine', 'unassigned', 'all']).default('all'),
+	status: z.enum(CONVERSATION_STATUSES).optional(),
+	platform: z.enum(['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok']).optional(),
+	connectionId: z.string().uuid().optional(),
+	label: z.string().trim().min(1).max(40).optional(),
+	/** Customer name or message text; any language (substring match for 3+ characters). */
+	q: z.string().trim().min(1).max(200).optional(),
+	cursor: z.string().max(200).optional(),
+	limit: z.coerce.number().int().min(1).max(100).default(30)
+});
+export type ListQuery = z.input<typeof listQuery>;
+
+export interface ConversationSummary {
+	id: string;
+	platform: string;
+	connection: { id: string; name: string };
+	contact: { id: string; name: string; avatarUrl: string | null };
+	status: (typeof CONVERSATION_STATUSES)[number];
+	snoozedUntil: string | null;
+	assignee: { id: string; name: string } | null;
+	labels: string[];
+	lastMessageAt: string;
+	lastMessagePreview: string;
+	unreadCount: number;
+}
+
+export interface ConversationPage {
+	items: ConversationSummary[];
+	/** Pass as `cursor` for the next page; null on the last page. */
+	nextCursor: string | null;
+}
+
+export class InvalidListCursor extends Error {
+	readonly reason = 'invalid_cursor' as const;
+}
+
+// The cursor keeps PostgreSQL's own text of the timestamp: microseconds survive (a JS Date would
+// round them to milliseconds and skip or repeat rows).
+function encodeCursor(at: string, id: string): string {
+	return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+function decodeCursor(cursor: string): { at: string; id: string } {
+	const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor('cursor is not valid');
+	return { at, id };
+}
+
+/** Escapes LIKE's wildcards so that a search for "50%" means those characters. */
+function likePattern(q: string): string {
+	return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export async function listConversations(db: Queryable, scope: WorkspaceScope, raw: ListQuery = {}): Promise<ConversationPage> {
+	scope.require('read');
+	const query = listQuery.parse(raw);
+	const values: unknown[] = [scope.workspaceId];
+	const where: string[] = ['c.workspace_id = $1'];
+	const param = (value: unknown) => {
+		values.push(value);
+		return `$${values.length}`;
+	};
+
+	if (query.filter === 'mine') where.push(`c.assignee_id = ${param(scope.userId)}`);
+	if (query.filter === 'unassigned') where.push('c.assignee_id is null');
+	if (query.status) where.push(`c.status = ${param(query.status)}`);
+	if (query.platform) where.push(`c.platform = ${param(query.platform)}`);
+	if (query.connectionId) where.push(`c.connection_id = ${param(query.connectionId)}`);
+	if (query.label) where.push(`c.labels @> array[${param(query.label)}]::text[]`);
+	if (query.q) {
+		const pattern = param(likePattern(query.q));
+		const words = param(query.q);
+		where.push(`(
+			ct.display_name ilike ${pattern}
+			or c.id in (
+				select m.conversation_id from messages m
+				 where m.workspace_id = $1
+				   and (m.body ilike ${pattern} or to_tsvector('simple', m.body) @@ websearch_to_tsquery('simple', ${words}))
+			)
+		)`);
+	}
+	if (query.cursor) {
+		const { at, id } = decodeCursor(query.cursor);
+		where.push(`(c.last_message_at, c.id) < (${param(at)}::timestamptz, ${param(id)}::uuid)`);
+	}
+	const rows = await selectSummaries(db, where, values, query.limit + 1);
+	const more = rows.length > query.limit;
+	const page = more ? rows.slice(0, query.limit) : rows;
+	const last = page.at(-1);
+	return {
+		items: page.map(toSummary),
+		nextCursor: more && last ? encodeCursor(last.cursor_at, last.id) : null
+	};
+}
+
+/** One conversation of the scope's workspace, or AccessDenied('not_found'). */
+export async function getConversation(db: Queryable, scope: WorkspaceScope, id: string): Promise<ConversationSummary> {
+	scope.require('read');
+	if (!isUuid(id)) throw new AccessDenied('not_found');
+	const rows = await selectSummaries(db, ['c.workspace_id = $1', 'c.id = $2'], [scope.workspaceId, id], 1);
+	if (!rows[0]) throw new AccessDenied('not_found');
+	return toSummary(rows[0]);
+}
+
+async function selectSummaries(db: Queryable, where: string[], values: unknown[], limit: number) {
+	const { rows } = await db.query(
+		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
+		        c.unread_count, pc.id as connection_id, pc.name as connection_name,
+		        ct.id as contact_id, ct.display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
+		   from conversations c
+		   join contacts ct on ct.id = c.contact_id
+		   join platform_connections pc on pc.id = c.connection_id
+		   left join users u on u.id = c.assignee_id
+		  where ${where.join(' and ')}
+		  order by c.last_message_at desc, c.id desc
+		  limit ${Number(limit)}`,
+		values
+	);
+	return rows;
+}
+
+function toSummary(r: Record<string, any>): ConversationSummary {
+	return {
+		id: r.id,
+		platform: r.platform,
+		connection: { id: r.connection_id, name: r.connection_name },
+		contact: { id: r.contact_id, name: r.display_name, avatarUrl: r.avatar_url },
+		status: r.status,
+		snoozedUntil: r.snoozed_until?.toISOString() ?? null,
+		assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name } : null,
+		labels: r.labels,
+		lastMessageAt: r.last_message_at.toISOString(),
+		lastMessagePreview: r.last_message_preview,
+		unreadCount: r.unread_count
+	};
+}
+
+/** An agent opened the conversation: its unread count goes back to zero. */
+export async function markRead(db: Queryable, scope: WorkspaceScope, id: string): Promise<void> {
+	scope.require('read');
+	if (!isUuid(id)) throw new AccessDenied('not_found');
+	await db.query(`update conversations set unread_count = 0 where id = $1 and workspace_id = $2 and unread_count <> 0`, [id, scope.workspaceId]);
+}
