@@ -1,0 +1,23 @@
+/**
+ * Instagram (Instagram API with Facebook Login) connector.
+ * Docs: https://developers.facebook.com/docs/instagram-platform — the shared Meta code is in ../shared/meta.ts.
+ */
+import { credentialSchema, type MetaCredentials } from './credentials.ts';
+import { replyWindow } from '../shared/policy.ts';
+import { revoke, send } from './api.ts';
+import { capabilities } from './capabilities.ts';
+import { parse } from './parse.ts';
+import { handshake, verify } from './verify.ts';
+import type { Connector } from '../types.ts';
+
+export const instagram: Connector<MetaCredentials> = {
+	platform: 'instagram',
+	capabilities,
+	credentialSchema,
+	handshake,
+	verify,
+	parse,
+	send,
+	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
+	revoke
+};

@@ -1,0 +1,11 @@
+/** Lazada Open Platform app and seller secrets: https://open.lazada.com/apps/doc/doc?nodeId=10434&docId=108260 */
+import { z } from 'zod';
+
+export const credentialSchema = z.object({
+	appKey: z.string().min(1),
+	/** Signs API calls and pushes. */
+	appSecret: z.string().min(1),
+	/** The seller's access token. */
+	accessToken: z.string().min(1)
+});
+export type LazadaCredentials = z.infer<typeof credentialSchema>;

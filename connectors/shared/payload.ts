@@ -1,0 +1,41 @@
+/** Turning raw webhook bytes into validated data, with one error type for every way that can fail. */
+import type { ZodType } from 'zod';
+import { MalformedPayloadError } from './errors.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 and parses JSON; invalid bytes or JSON throw `MalformedPayloadError('invalid_json')`. */
+export function parseJson(rawBody: Uint8Array): unknown {
+	try {
+		return JSON.parse(utf8.decode(rawBody));
+	} catch {
+		throw new MalformedPayloadError('invalid_json', 'webhook body is not valid UTF-8 JSON');
+	}
+}
+
+/** Parses JSON and validates it; a wrong shape throws `MalformedPayloadError('invalid_shape')` with paths, not values. */
+export function parsePayload<T>(rawBody: Uint8Array, schema: ZodType<T>, what: string): T {
+	return validate(schema, parseJson(rawBody), what);
+}
+
+/** Parses a JSON string nested inside a payload (TikTok and Lazada message `content`); `undefined` when it is not JSON. */
+export function parseNestedJson(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
+/** Seconds or milliseconds since the epoch → Date; values below 10^11 are taken as seconds. */
+export function epochToDate(value: number): Date {
+	return new Date(value < 1e11 ? value * 1000 : value);
+}
+
+/** Validates an already-parsed value (one item of a batch); a wrong shape throws `MalformedPayloadError('invalid_shape')`. */
+export function validate<T>(schema: ZodType<T>, value: unknown, what: string): T {
+	const result = schema.safeParse(value);
+	if (result.success) return result.data;
+	const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+	throw new MalformedPayloadError('invalid_shape', `${what} does not match the documented shape`, issues);
+}

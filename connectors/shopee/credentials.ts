@@ -1,0 +1,13 @@
+/** Shopee Open Platform v2 app and shop secrets: https://open.shopee.com/developer-guide/20 */
+import { z } from 'zod';
+
+export const credentialSchema = z.object({
+	partnerId: z.string().regex(/^\d+$/, 'partner id is a number'),
+	/** Signs API calls. */
+	partnerKey: z.string().min(1),
+	/** Signs push (webhook) calls when the console shows a separate push key. @default partnerKey */
+	pushPartnerKey: z.string().min(1).optional(),
+	/** The shop's access token (valid 4 hours; refreshed outside the connector). */
+	accessToken: z.string().min(1)
+});
+export type ShopeeCredentials = z.infer<typeof credentialSchema>;

@@ -1,0 +1,182 @@
+/**
+ * The one connector interface every platform implements, and the normalized shapes that cross it.
+ * Nothing in here knows a platform's wire format; the rules it promises are numbered in SPEC.md.
+ */
+import type { ZodType } from 'zod';
+
+export const PLATFORMS = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** The public side of a platform connection (a row of `platform_connections`). */
+export interface ConnectionConfig {
+	/** The platform's id for the connected account: Page id, Instagram account id, LINE bot user id, shop or seller id. */
+	externalId: string;
+	/** The public callback URL as registered with the platform (Shopee signs it), not the address behind a proxy. */
+	webhookUrl: string;
+	/** Overrides the platform's API host, for sandboxes and the fake platforms in tests. @default the real host */
+	apiBaseUrl?: string;
+	/** The token we told Meta to echo during the GET handshake (`platform_connections.verify_token`). */
+	verifyToken?: string;
+	/** Public per-connection settings, each connector validates its own (e.g. `graphApiVersion`, `shopCipher`). */
+	settings: Record<string, unknown>;
+}
+
+/** One webhook delivery exactly as it arrived. */
+export interface WebhookRequest {
+	/** The body bytes before any parsing: signatures are computed over these. */
+	rawBody: Uint8Array;
+	headers: HeadersLike;
+	/** The public URL the platform posted to (see {@link ConnectionConfig.webhookUrl}). */
+	url: string;
+}
+
+export type HeadersLike = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** What a connector can and cannot do; read by the pipeline and the UI instead of switching on the platform. */
+export interface Capabilities {
+	/** Longest text one outgoing message may carry, in Unicode code points. */
+	maxTextLength: number;
+	/** Longest text in UTF-8 bytes, where the platform counts bytes (Thai takes 3 bytes a letter). */
+	maxTextBytes?: number;
+	/** Hours after the customer's last message in which a normal reply is allowed; `null` means no window. */
+	replyWindowHours: number | null;
+	/** Hours in which a reply is still allowed with a platform tag (Meta's HUMAN_AGENT), if any. */
+	extendedReplyWindowHours?: number;
+	/** Whether incoming messages can carry attachments (images, files). */
+	attachments: boolean;
+	/** Whether the platform sends the seller's own messages back to us (Meta echoes, shop chat copies). */
+	echoes: boolean;
+	/** How orders can be looked up; empty for chat-only platforms. */
+	orderLookup: readonly OrderLookupKind[];
+	/** How fast the platform wants the webhook answered with an empty 2xx before it retries. */
+	ackWithinMs: number;
+}
+
+export type OrderLookupKind = 'order_ids' | 'customer';
+export type OrderLookup = { orderIds: readonly string[] } | { customerId: string };
+
+/** The customer on the other side of a conversation. */
+export interface CustomerRef {
+	externalId: string;
+	name?: string;
+}
+
+export interface Attachment {
+	kind: 'image' | 'video' | 'audio' | 'file' | 'sticker' | 'other';
+	/** Where to fetch it. Some URLs need the connection's token (LINE content) or expire (Meta CDN). */
+	url: string;
+	name?: string;
+}
+
+/** A message in a conversation, from the customer or from the seller's side (an echo). */
+export interface MessageEvent {
+	type: 'message';
+	/** Stable per delivery: a redelivery of the same event has the same id. Unique per connection. */
+	eventId: string;
+	platformMessageId: string;
+	/** The conversation on the platform: PSID/IGSID, LINE user/group/room id, shop conversation or session id. */
+	threadId: string;
+	/** `seller` for the shop's own messages (sent from the platform's app, or ours echoed back); never shown as the customer's. */
+	from: 'customer' | 'seller';
+	/** The customer; `null` only for seller messages on platforms that don't name the recipient. */
+	customer: CustomerRef | null;
+	text: string;
+	attachments: Attachment[];
+	sentAt: Date;
+	/** LINE's one-shot reply token, usable once for about a minute. */
+	replyToken?: string;
+	/** An order the message points at (order cards, "asked about order"). */
+	orderRef?: string;
+}
+
+export interface OrderUpdateEvent {
+	type: 'order_update';
+	eventId: string;
+	orderId: string;
+	customerId?: string;
+	/** The platform's own status word, e.g. `READY_TO_SHIP`, `shipped`, `AWAITING_COLLECTION`. */
+	status: string;
+	updatedAt: Date;
+}
+
+export type NormalizedEvent = MessageEvent | OrderUpdateEvent;
+
+/** An agent's or the AI's reply, as taken from the outbox. */
+export interface OutgoingReply {
+	/** The outbox row's key; sent where the platform supports idempotent retries (LINE `X-Line-Retry-Key`). A UUID. */
+	idempotencyKey: string;
+	threadId: string;
+	/** The customer's external id (the recipient on Meta and Shopee). */
+	customerId: string;
+	text: string;
+	/** When the customer last wrote; decides the reply window. */
+	lastCustomerMessageAt: Date | null;
+	/** LINE: the reply token of the customer's last message, used while it is fresh, else the reply is pushed. */
+	replyToken?: { token: string; receivedAt: Date };
+}
+
+export interface SendResult {
+	platformMessageId: string;
+}
+
+/** Everything an outgoing call needs; `fetch`, `now` and the timeout are injectable for tests. */
+export interface CallContext<C> {
+	config: ConnectionConfig;
+	credentials: C;
+	fetch?: typeof fetch;
+	now?: () => Date;
+	/** @default 10_000 */
+	timeoutMs?: number;
+}
+
+export type ReplyWindow =
+	| { ok: true; mode: 'standard' | 'extended' }
+	| { ok: false; reason: 'no_customer_message' | 'window_closed'; closedAt?: Date };
+
+export interface OrderItem {
+	name: string;
+	quantity: number;
+	/** Unit price as a decimal string in the order's currency. */
+	price: string;
+}
+
+export interface Order {
+	externalOrderId: string;
+	status: string;
+	currency: string | null;
+	/** Decimal string, e.g. `"1299.00"`. */
+	total: string | null;
+	items: OrderItem[];
+	tracking: { carrier?: string; number?: string; url?: string };
+	placedAt: Date | null;
+	customerId?: string;
+}
+
+/** The answer to Meta's GET subscription handshake. */
+export interface HandshakeResponse {
+	status: 200 | 403;
+	body: string;
+}
+
+/**
+ * One platform. Pure where it can be: `verify` checks only the signature, `parse` only the body;
+ * `send`, `orders` and `revoke` talk to the platform through the injected `fetch`.
+ */
+export interface Connector<C = unknown> {
+	readonly platform: Platform;
+	readonly capabilities: Capabilities;
+	/** Validates the secrets a user enters when connecting (and the decrypted blob before each use). */
+	readonly credentialSchema: ZodType<C>;
+	/** Answers the platform's URL verification GET; `null` when the request is not one. */
+	handshake?(url: URL, config: ConnectionConfig): HandshakeResponse | null;
+	/** True only for a body signed by the platform with these credentials. Constant-time. */
+	verify(request: WebhookRequest, credentials: C): boolean;
+	/** Validates and normalizes; throws `MalformedPayloadError` (→ 400). Unknown kinds are skipped, not errors. */
+	parse(rawBody: Uint8Array): NormalizedEvent[];
+	/** Throws `SendError` (`retryable` | `permanent`) carrying the platform's own reason. */
+	send(reply: OutgoingReply, ctx: CallContext<C>): Promise<SendResult>;
+	checkReplyWindow(lastCustomerMessageAt: Date | null, now: Date): ReplyWindow;
+	orders?(lookup: OrderLookup, ctx: CallContext<C>): Promise<Order[]>;
+	/** Unsubscribes or revokes the connection's token on the platform, where it offers a way. */
+	revoke?(ctx: CallContext<C>): Promise<void>;
+}

@@ -1,0 +1,108 @@
+/**
+ * Fake Graph API (Send API, subscribed_apps) and Messenger/Instagram webhook builder.
+ * Error bodies follow https://developers.facebook.com/docs/graph-api/guides/error-handling.
+ */
+import { createHmac } from 'node:crypto';
+import type { MetaCredentials } from '../../connectors/shared/meta.ts';
+import type { Platform } from '../../connectors/types.ts';
+import { fakeId, type FakeReply, type PlatformRules, type RecordedRequest } from './server.ts';
+import { UnsupportedFakeEvent, type FakeEvent, type PlatformFake, type RulesContext, type WebhookOptions } from './types.ts';
+
+const PAGE_ID = '104857600123456';
+const IG_ACCOUNT_ID = '17841400000000001';
+const MAX_TEXT = { facebook: 2000, instagram: 1000 } as const;
+
+function graphError(status: number, code: number, message: string, extra: Record<string, unknown> = {}): FakeReply {
+	return { status, body: { error: { message, type: 'OAuthException', code, ...extra, fbtrace_id: fakeId('A') } } };
+}
+
+function rules(platform: 'facebook' | 'instagram', { credentials }: RulesContext<MetaCredentials>): PlatformRules {
+	return {
+		authenticate(request: RecordedRequest) {
+			if (request.query.access_token !== credentials.pageAccessToken) {
+				return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
+			}
+			const proof = createHmac('sha256', credentials.appSecret).update(credentials.pageAccessToken).digest('hex');
+			if (request.query.appsecret_proof !== undefined && request.query.appsecret_proof !== proof) {
+				return graphError(400, 100, 'Invalid appsecret_proof provided in the API argument', { error_subcode: 33 });
+			}
+			return null;
+		},
+		route(request) {
+			if (request.method === 'POST' && /^\/v\d+\.\d+\/[^/]+\/messages$/.test(request.path)) return sendMessage(platform, request);
+			if (request.method === 'DELETE' && /^\/v\d+\.\d+\/[^/]+\/subscribed_apps$/.test(request.path)) return { status: 200, body: { success: true } };
+			return graphError(400, 803, 'Unknown path components: ' + request.path);
+		},
+		failure(status) {
+			if (status === 429) return graphError(429, 4, '(#4) Application request limit reached', { is_transient: true });
+			if (status >= 500) return graphError(status, 2, 'An unexpected error has occurred. Please retry your request later.', { is_transient: true });
+			return graphError(status, 10, '(#10) This message is sent outside of allowed window.', { error_subcode: 2018278 });
+		}
+	};
+}
+
+function sendMessage(platform: 'facebook' | 'instagram', request: RecordedRequest): FakeReply {
+	const body = request.json as {
+		recipient?: { id?: string };
+		messaging_type?: string;
+		tag?: string;
+		message?: { text?: string };
+	};
+	if (!body?.recipient?.id) return graphError(400, 100, '(#100) The parameter recipient is required');
+	if (!['RESPONSE', 'UPDATE', 'MESSAGE_TAG'].includes(body.messaging_type ?? '')) return graphError(400, 100, '(#100) Param messaging_type is invalid');
+	if (body.messaging_type === 'MESSAGE_TAG' && !body.tag) return graphError(400, 100, '(#100) Tag is required for MESSAGE_TAG messaging type');
+	const text = body.message?.text ?? '';
+	if (!text) return graphError(400, 100, '(#100) Must send either message or state');
+	if ([...text].length > MAX_TEXT[platform]) {
+		return graphError(400, 100, `(#100) Length of param message[text] must be less than or equal to ${MAX_TEXT[platform]}`);
+	}
+	return { status: 200, body: { recipient_id: body.recipient.id, message_id: fakeId('m_') } };
+}
+
+function messagingItem(platform: Platform, event: Extract<FakeEvent, { kind: 'message' }>, accountId: string) {
+	const customerId = event.customerId ?? (platform === 'instagram' ? '6543210987654321' : '7012345678901234');
+	const message: Record<string, unknown> = { mid: event.messageId ?? fakeId('m_') };
+	if (event.imageUrl) message.attachments = [{ type: 'image', payload: { url: event.imageUrl } }];
+	else message.text = event.text ?? 'Hello';
+	if (event.fromSeller) Object.assign(message, { is_echo: true, app_id: 1517776481860111 });
+	const [sender, recipient] = event.fromSeller ? [accountId, customerId] : [customerId, accountId];
+	return { sender: { id: sender }, recipient: { id: recipient }, timestamp: (event.sentAt ?? new Date()).getTime(), message };
+}
+
+function metaFake(platform: 'facebook' | 'instagram'): PlatformFake<MetaCredentials> {
+	const object = platform === 'facebook' ? 'page' : 'instagram';
+	const accountId = platform === 'facebook' ? PAGE_ID : IG_ACCOUNT_ID;
+	const sign = (rawBody: Uint8Array, options: WebhookOptions<MetaCredentials>) => ({
+		'content-type': 'application/json',
+		'x-hub-signature': 'sha1=' + createHmac('sha1', options.credentials.appSecret).update(rawBody).digest('hex'),
+		'x-hub-signature-256': 'sha256=' + createHmac('sha256', options.credentials.appSecret).update(rawBody).digest('hex')
+	});
+	return {
+		platform,
+		credentials: { appSecret: 'meta-app-secret-1234', pageAccessToken: 'EAAGmetaPageToken1234' },
+		otherCredentials: { appSecret: 'some-other-app-secret', pageAccessToken: 'EAAGotherPageToken' },
+		config: (apiBaseUrl) => ({
+			externalId: accountId,
+			webhookUrl: `https://chatmai.example/webhooks/${platform}/conn-1`,
+			apiBaseUrl,
+			verifyToken: 'verify-me-please',
+			settings: { graphApiVersion: 'v21.0', ...(platform === 'instagram' ? { pageId: PAGE_ID } : {}) }
+		}),
+		rules: (context) => rules(platform, context),
+		sign,
+		webhook(event, options) {
+			if (event.kind === 'order_update') throw new UnsupportedFakeEvent(platform, 'order updates');
+			const time = Date.now();
+			const messaging =
+				event.kind === 'unknown'
+					? [{ sender: { id: '7012345678901234' }, recipient: { id: accountId }, timestamp: time, delivery: { mids: ['m_1'], watermark: time } }]
+					: [messagingItem(platform, event, accountId)];
+			const json = { object, entry: [{ id: accountId, time, messaging }] };
+			const body = Buffer.from(JSON.stringify(json));
+			return { headers: sign(body, options), body, json };
+		}
+	};
+}
+
+export const facebookFake = metaFake('facebook');
+export const instagramFake = metaFake('instagram');
