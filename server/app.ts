@@ -8,6 +8,9 @@ import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
+import { createCollab } from '../collab/index.ts';
+import { connectors } from '../connectors/registry.ts';
+import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
 import { loadKeyRing } from './keys.ts';
 import { seedDemo } from './seed.ts';
@@ -46,12 +49,14 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const keyRing = await loadKeyRing(config, log);
 	if (config.seedDemo) await seedDemo(pool, log);
 
-	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: { ready: false } };
+	const collab = createCollab({ db: pool, redisUrl: config.redisUrl });
+	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
+	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
 	provideServices(services);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
-	const routes = { pool, databaseKind: database.kind, app };
+	const routes = { pool, databaseKind: database.kind, app, collab: collab.handleUpgrade, webhooks: pipeline.webhooks };
 	const scheme = config.tls ? 'https' : 'http';
 	const inner = createRequestListener(routes, state);
 	const listener: typeof inner = (req, res) => {
@@ -72,6 +77,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const port = (server.address() as AddressInfo).port;
 	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
+	if (config.workers) await pipeline.start();
 
 	let closing: Promise<void> | undefined;
 	async function close(): Promise<void> {
@@ -80,6 +86,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
 			server.closeIdleConnections();
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
+			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
+			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);
 			await pool.end();

@@ -1,0 +1,66 @@
+import { Database } from '@hocuspocus/extension-database';
+import type { Queryable } from '../../src/lib/server/db.ts';
+import { parseConversationDocName } from '../../src/lib/conversation-doc.ts';
+import { errorMessage, logger } from '../../src/lib/server/log.ts';
+
+const log = logger('collab');
+
+export interface PersistenceConfiguration {
+	db: Queryable;
+	/** First wait before retrying a failed store, doubled each time. @default 200 */
+	retryBaseMs?: number;
+	/** Longest wait between two store attempts. @default 30000 */
+	retryMaxMs?: number;
+	/**
+	 * Once `closing()` is true (shutdown), give up after this many attempts so the process can
+	 * exit; while running, a store is retried until it succeeds. @default 5
+	 */
+	attemptsWhileClosing?: number;
+	closing: () => boolean;
+}
+
+/**
+ * Stores each document's Yjs state (one encoded update) in collab_documents through
+ * @hocuspocus/extension-database. Hocuspocus debounces the stores; a store that fails is retried
+ * here with backoff and logged, never dropped: the document stays in memory until it is stored.
+ */
+export function persistence(configuration: PersistenceConfiguration): Database {
+	const { db } = configuration;
+	const base = configuration.retryBaseMs ?? 200;
+	const max = configuration.retryMaxMs ?? 30_000;
+	const closingAttempts = configuration.attemptsWhileClosing ?? 5;
+
+	return new Database({
+		async fetch({ documentName }) {
+			const { rows } = await db.query<{ state: Buffer }>('select state from collab_documents where name = $1', [documentName]);
+			return rows[0] ? new Uint8Array(rows[0].state) : null;
+		},
+		async store({ documentName, state }) {
+			const conversationId = parseConversationDocName(documentName);
+			if (!conversationId) return;
+			for (let attempt = 1; ; attempt++) {
+				try {
+					// The workspace comes from the conversation itself; a deleted conversation stores nothing.
+					await db.query(
+						`insert into collab_documents (name, workspace_id, state)
+						 select $1, workspace_id, $3 from conversations where id = $2
+						 on conflict (name) do update set state = excluded.state, updated_at = now()`,
+						[documentName, conversationId, state]
+					);
+					if (attempt > 1) log.info('store_recovered', { document: documentName, attempt });
+					return;
+				} catch (error) {
+					const giveUp = configuration.closing() && attempt >= closingAttempts;
+					log[giveUp ? 'error' : 'warn'](giveUp ? 'store_abandoned' : 'store_failed', {
+						document: documentName,
+						attempt,
+						bytes: state.byteLength,
+						error: errorMessage(error)
+					});
+					if (giveUp) throw error;
+					await new Promise((resolve) => setTimeout(resolve, Math.min(base * 2 ** (attempt - 1), max)));
+				}
+			}
+		}
+	});
+}

@@ -1,0 +1,57 @@
+import type { Extension, beforeHandleAwarenessPayload } from '@hocuspocus/server';
+import type { CollabContext } from '../context.ts';
+
+export interface PresenceConfiguration {
+	/** Awareness client ids one connection may hold (one per tab's provider). @default 4 */
+	maxClientsPerConnection?: number;
+	/** Largest JSON size of one client's awareness state, in bytes; bigger states are dropped. @default 4096 */
+	maxStateBytes?: number;
+}
+
+/**
+ * Server-stamped presence. Before an awareness update from a connection is applied and broadcast,
+ * the `user` field of each state (id, name, colour, role) is overwritten from the authenticated
+ * session, whatever the client claimed. A connection cannot speak for a client id that belongs to
+ * another connection, nor hold more than a few, nor send an oversized state.
+ */
+export class Presence implements Extension {
+	extensionName = 'chatmai-presence';
+	private maxClients: number;
+	private maxStateBytes: number;
+
+	constructor(configuration: PresenceConfiguration = {}) {
+		this.maxClients = configuration.maxClientsPerConnection ?? 4;
+		this.maxStateBytes = configuration.maxStateBytes ?? 4096;
+	}
+
+	async beforeHandleAwareness({ states, connection, document }: beforeHandleAwarenessPayload): Promise<void> {
+		// Updates relayed from another instance were stamped there.
+		if (!connection) return;
+		const context = connection.context as CollabContext | undefined;
+		if (context?.kind !== 'agent') {
+			states.clear();
+			return;
+		}
+		const own = document.getClients(connection);
+		const others = new Set<number>();
+		for (const [other, entry] of document.connections) if (other !== connection) for (const id of entry.clients) others.add(id);
+		let count = own.size;
+		for (const [clientId, state] of [...states]) {
+			if (others.has(clientId)) {
+				states.delete(clientId);
+				continue;
+			}
+			if (!own.has(clientId) && ++count > this.maxClients) {
+				states.delete(clientId);
+				continue;
+			}
+			// null: the client is leaving; nothing to stamp.
+			if (state === null || state === undefined) continue;
+			if (typeof state !== 'object' || JSON.stringify(state).length > this.maxStateBytes) {
+				states.set(clientId, { user: { ...context.user } });
+				continue;
+			}
+			state.user = { ...context.user };
+		}
+	}
+}

@@ -1,0 +1,50 @@
+import type { Extension, afterLoadDocumentPayload } from '@hocuspocus/server';
+import type { Queryable } from '../../src/lib/server/db.ts';
+import { WINDOW_SIZE, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
+import { errorMessage, logger } from '../../src/lib/server/log.ts';
+import { serverOrigin, type CollabContext } from '../context.ts';
+import { applySnapshot, loadSnapshot } from '../window.ts';
+
+const log = logger('collab');
+
+export interface WindowSeedConfiguration {
+	db: Queryable;
+	/** @default WINDOW_SIZE (50) */
+	windowSize?: number;
+}
+
+/**
+ * On every load, after the stored state (and, with Redis, the peers' state) is in, brings the
+ * document in line with PostgreSQL: the recent messages window, delivery states, meta, labels and
+ * notes. A document never stored is seeded this way; a stored one is refreshed, so messages written
+ * while no instance had it open still appear.
+ */
+export class WindowSeed implements Extension {
+	extensionName = 'chatmai-window-seed';
+	configuration: WindowSeedConfiguration;
+
+	constructor(configuration: WindowSeedConfiguration) {
+		this.configuration = configuration;
+	}
+
+	async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
+		const conversationId = parseConversationDocName(documentName);
+		if (!conversationId) return;
+		try {
+			const snapshot = await loadSnapshot(this.configuration.db, conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
+			if (!snapshot || document.isDestroyed) return;
+			document.transact(
+				() => applySnapshot(document, snapshot),
+				serverOrigin({
+					kind: 'server',
+					origin: { source: 'system', reason: 'seed' },
+					workspaceId: (context as Partial<CollabContext> | undefined)?.workspaceId ?? '',
+					conversationId
+				})
+			);
+		} catch (error) {
+			// The document still opens with its stored state; the next load refreshes it.
+			log.error('seed_failed', { document: documentName, error: errorMessage(error) });
+		}
+	}
+}

@@ -1,0 +1,153 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type pg from 'pg';
+import { Hocuspocus, type Extension } from '@hocuspocus/server';
+import { Redis } from '@hocuspocus/extension-redis';
+import type { LiveDocuments } from '../src/lib/server/ports.ts';
+import { logger } from '../src/lib/server/log.ts';
+import { Auth } from './extensions/auth.ts';
+import { persistence } from './extensions/persistence.ts';
+import { WindowSeed } from './extensions/window-seed.ts';
+import { Projection } from './extensions/projection.ts';
+import { Presence } from './extensions/presence.ts';
+import { Limits } from './extensions/limits.ts';
+import { LiveDocumentWriter } from './live-documents.ts';
+import { createUpgradeHandler, defaultSocketLimits, type SocketLimits } from './upgrade.ts';
+
+/**
+ * ChatMai's collab server: one Hocuspocus instance serving `conversation:<uuid>` documents on the
+ * app's own HTTP server. See collab/README.md.
+ *
+ *   auth → (redis) → persistence → window seed → projection → presence, limits
+ */
+
+export { CollabDenied } from './extensions/auth.ts';
+export type { AgentContext, ServerContext, CollabContext } from './context.ts';
+
+export interface CollabOptions {
+	/** The app's pool: sessions, memberships, conversations, collab_documents. */
+	db: pg.Pool;
+	/** When set, documents are synced between instances through Redis (`redis://[user:pass@]host:port[/db]`). */
+	redisUrl?: string;
+	/** Redis key and channel prefix; instances that share documents must share it. @default 'chatmai-collab' */
+	redisPrefix?: string;
+	/**
+	 * How long a peer waits for state and for last syncs before unloading, in ms (extension-redis's
+	 * disconnectDelay and awaitInitialSyncTimeout). @default 1000
+	 */
+	redisSyncDelayMs?: number;
+	/** Wait after the last change before a document is stored, in ms. @default 2000 */
+	debounceMs?: number;
+	/** A busy document is stored at least this often, in ms. @default 10000 */
+	maxDebounceMs?: number;
+	/** Messages in the recent window. @default 50 */
+	windowSize?: number;
+	/** Largest encoded document, in bytes. @default 2 MiB */
+	maxDocumentBytes?: number;
+	/** Frame size, rate and shape limits per socket. @default defaultSocketLimits */
+	socketLimits?: Partial<SocketLimits>;
+	/** First wait before retrying a failed store (doubles each time), in ms. @default 200 */
+	storeRetryBaseMs?: number;
+	/** Close a socket that has sent nothing for this long, in ms (providers send awareness every 15 s). @default 60000 */
+	idleTimeoutMs?: number;
+}
+
+export interface Collab {
+	hocuspocus: Hocuspocus;
+	/** The server-side writer (the LiveDocuments port). */
+	live: LiveDocuments;
+	/** Call for every HTTP upgrade request whose path is `/collab`. */
+	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+	/** Stores every document with pending changes and waits for pending projections. */
+	flush(): Promise<void>;
+	/** Stops accepting sockets, closes the open ones, flushes, and disconnects from Redis. */
+	destroy(): Promise<void>;
+}
+
+const log = logger('collab');
+
+export function createCollab(options: CollabOptions): Collab {
+	let closing = false;
+	const projection = new Projection({ db: options.db });
+	const extensions: Extension[] = [
+		new Auth({ db: options.db }),
+		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing }),
+		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
+		projection,
+		new Presence(),
+		new Limits({ maxDocumentBytes: options.maxDocumentBytes })
+	];
+	if (options.redisUrl) extensions.unshift(redisExtension(options));
+
+	const hocuspocus = new Hocuspocus({
+		name: 'chatmai',
+		quiet: true,
+		extensions,
+		debounce: options.debounceMs ?? 2000,
+		maxDebounce: options.maxDebounceMs ?? 10_000,
+		timeout: options.idleTimeoutMs ?? 60_000,
+		// A socket may wait on at most a few documents before they authenticate.
+		maxPendingDocuments: 10,
+		maxUnauthenticatedQueueMessages: 200,
+		maxUnauthenticatedQueueSize: 1024 * 1024
+	});
+	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing);
+	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize });
+
+	async function flush(): Promise<void> {
+		await projection.flush();
+		const stores: Promise<unknown>[] = [];
+		for (const document of hocuspocus.documents.values()) {
+			const id = `onStoreDocument-${document.name}`;
+			if (!document.isLoading && hocuspocus.debouncer.isDebounced(id)) stores.push(Promise.resolve(hocuspocus.debouncer.executeNow(id)));
+		}
+		await Promise.allSettled(stores);
+		await Promise.all([...hocuspocus.documents.values()].map((document) => document.saveMutex.waitForUnlock()));
+		await projection.flush();
+	}
+
+	let destroyed: Promise<void> | undefined;
+	async function destroy(): Promise<void> {
+		closing = true;
+		const documents = hocuspocus.getDocumentsCount();
+		hocuspocus.closeConnections();
+		await flush();
+		await upgrade.close();
+		await flush();
+		// Let documents unload (extension-redis waits its sync delay first) before Redis disconnects.
+		const deadline = Date.now() + (options.redisSyncDelayMs ?? 1000) + 5000;
+		while ((hocuspocus.documents.size || hocuspocus.unloadingDocuments.size) && Date.now() < deadline) {
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		}
+		if (hocuspocus.documents.size) log.warn('documents_still_loaded', { documents: hocuspocus.documents.size });
+		await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
+		log.info('collab_stopped', { documents });
+	}
+
+	return {
+		hocuspocus,
+		live,
+		handleUpgrade: upgrade.handleUpgrade,
+		flush,
+		destroy: () => (destroyed ??= destroy())
+	};
+}
+
+function redisExtension(options: CollabOptions): Redis {
+	const url = new URL(options.redisUrl!);
+	const delay = options.redisSyncDelayMs ?? 1000;
+	return new Redis({
+		host: url.hostname || '127.0.0.1',
+		port: Number(url.port || 6379),
+		options: {
+			username: url.username ? decodeURIComponent(url.username) : undefined,
+			password: url.password ? decodeURIComponent(url.password) : undefined,
+			db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+			tls: url.protocol === 'rediss:' ? {} : undefined,
+			maxRetriesPerRequest: 3
+		},
+		prefix: options.redisPrefix ?? 'chatmai-collab',
+		disconnectDelay: delay,
+		awaitInitialSyncTimeout: delay
+	});
+}

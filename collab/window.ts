@@ -1,0 +1,137 @@
+import type * as Y from 'yjs';
+import type { Queryable } from '../src/lib/server/db.ts';
+import {
+	WINDOW_SIZE,
+	NOTES_LIMIT,
+	conversationDoc,
+	readMeta,
+	reconcileWindow,
+	type Delivery,
+	type Note,
+	type WindowAttachment,
+	type WindowMessage
+} from '../src/lib/conversation-doc.ts';
+
+/**
+ * Brings a loaded document in line with PostgreSQL, the source of truth: the recent messages
+ * window and delivery states, meta (status, snooze, assignee), labels, and any note row the
+ * document lacks. Runs inside one transaction the caller opens with a server origin.
+ */
+
+export interface ConversationSnapshot {
+	messages: WindowMessage[];
+	deliveries: Map<string, Delivery>;
+	status: string;
+	snoozedUntil: string | null;
+	assigneeId: string | null;
+	labels: string[];
+	notes: Note[];
+}
+
+interface MessageRow {
+	id: string;
+	direction: 'in' | 'out';
+	sender_type: WindowMessage['senderType'];
+	author_id: string | null;
+	body: string;
+	attachments: unknown;
+	delivery_state: WindowMessage['deliveryState'];
+	delivery_error: string | null;
+	sent_at: Date;
+}
+
+export function windowMessageFromRow(row: MessageRow): WindowMessage {
+	return {
+		id: row.id,
+		direction: row.direction,
+		senderType: row.sender_type,
+		authorId: row.author_id,
+		body: row.body,
+		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
+		sentAt: row.sent_at.toISOString(),
+		deliveryState: row.delivery_state,
+		deliveryError: row.delivery_error
+	};
+}
+
+export async function loadSnapshot(db: Queryable, conversationId: string, windowSize = WINDOW_SIZE): Promise<ConversationSnapshot | null> {
+	const conversation = await db.query<{ status: string; snoozed_until: Date | null; assignee_id: string | null; labels: string[] }>(
+		'select status, snoozed_until, assignee_id, labels from conversations where id = $1',
+		[conversationId]
+	);
+	const row = conversation.rows[0];
+	if (!row) return null;
+	const [messages, notes] = await Promise.all([
+		db.query<MessageRow>(
+			`select * from (
+			   select id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at
+			     from messages where conversation_id = $1
+			    order by sent_at desc, id desc limit $2
+			 ) recent order by sent_at, id`,
+			[conversationId, windowSize]
+		),
+		db.query<{ id: string; author_id: string | null; author_name: string | null; body: string; mentions: string[]; created_at: Date }>(
+			`select * from (
+			   select n.id, n.author_id, u.name as author_name, n.body, n.mentions, n.created_at
+			     from notes n left join users u on u.id = n.author_id
+			    where n.conversation_id = $1 order by n.created_at desc limit $2
+			 ) recent order by created_at`,
+			[conversationId, NOTES_LIMIT]
+		)
+	]);
+	const windowMessages = messages.rows.map(windowMessageFromRow);
+	const deliveries = new Map<string, Delivery>();
+	for (const m of messages.rows) {
+		if (m.direction === 'out' && m.delivery_state) {
+			deliveries.set(m.id, { state: m.delivery_state, reason: m.delivery_error, at: m.sent_at.toISOString() });
+		}
+	}
+	return {
+		messages: windowMessages,
+		deliveries,
+		status: row.status,
+		snoozedUntil: row.snoozed_until?.toISOString() ?? null,
+		assigneeId: row.assignee_id,
+		labels: row.labels,
+		notes: notes.rows.map((n) => ({
+			id: n.id,
+			authorId: n.author_id ?? '',
+			authorName: n.author_name ?? '',
+			body: n.body,
+			mentions: n.mentions,
+			createdAt: n.created_at.toISOString()
+		}))
+	};
+}
+
+/** Applies a snapshot to the document, changing only what differs. */
+export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void {
+	const types = conversationDoc(doc);
+	// A delivery state already in the document may be newer than the row (it is written right
+	// after the row), so a snapshot only fills in missing ones and keeps terminal states.
+	const deliveries = new Map(snapshot.deliveries);
+	for (const [id, current] of types.delivery.entries()) {
+		const fromRow = deliveries.get(id);
+		if (fromRow && fromRow.state === 'queued' && current.state !== 'queued') deliveries.set(id, current);
+	}
+	reconcileWindow(doc, snapshot.messages, deliveries);
+
+	const meta = readMeta(doc);
+	if (types.meta.get('status') !== snapshot.status || meta.status !== snapshot.status) types.meta.set('status', snapshot.status);
+	if (meta.snoozedUntil !== snapshot.snoozedUntil) types.meta.set('snoozedUntil', snapshot.snoozedUntil);
+	if (types.meta.get('assigneeId') !== snapshot.assigneeId) types.meta.set('assigneeId', snapshot.assigneeId);
+
+	const wanted = new Set(snapshot.labels);
+	for (const label of [...types.labels.keys()]) if (!wanted.has(label)) types.labels.delete(label);
+	for (const label of wanted) if (!types.labels.has(label)) types.labels.set(label, true);
+
+	const present = new Set(types.notes.toArray().map((n) => n?.id));
+	for (const note of snapshot.notes) {
+		if (present.has(note.id)) continue;
+		const current = types.notes.toArray();
+		let index = current.length;
+		while (index > 0 && Date.parse(current[index - 1]?.createdAt) > Date.parse(note.createdAt)) index -= 1;
+		types.notes.insert(index, [note]);
+	}
+	if (types.notes.length > NOTES_LIMIT) types.notes.delete(0, types.notes.length - NOTES_LIMIT);
+}
