@@ -1,0 +1,40 @@
+import type { Actions } from './$types';
+import { AccountError, changePassword } from '$lib/server/accounts';
+import { invalidateUserSessions } from '$lib/server/auth/session';
+import { loginSucceeded, RateLimited, throttleLogin } from '$lib/server/auth/throttle';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '$lib/server/auth/password';
+import { clientIp } from '$lib/server/http/request';
+import { services } from '$lib/server/services';
+import { failure, text } from '../../../../form';
+import { workspaceScope } from '../../scope';
+
+export const actions: Actions = {
+	/** Changes the password and signs the user out everywhere else (this session stays). */
+	password: async (event) => {
+		const scope = await workspaceScope(event);
+		const principal = scope.principal;
+		const data = await event.request.formData();
+		const current = text(data, 'current');
+		const next = text(data, 'next');
+		const none = {};
+		if (principal.kind !== 'session') return failure(403, none, 'form.error.forbidden');
+		if (next.length < PASSWORD_MIN_LENGTH || next.length > PASSWORD_MAX_LENGTH) {
+			return failure(400, none, 'form.error.invalid', { next: 'field.error.password' });
+		}
+		if (next !== text(data, 'confirm')) return failure(400, none, 'form.error.invalid', { confirm: 'profile.password.error.mismatch' });
+
+		const { db } = services();
+		try {
+			// A wrong current password is a guess like a failed login: the same limits apply.
+			await throttleLogin(db, clientIp(event), principal.email);
+			await changePassword(db, principal.userId, current, next);
+		} catch (error) {
+			if (error instanceof RateLimited) return failure(429, none, 'form.error.rateLimited');
+			if (error instanceof AccountError) return failure(400, none, 'form.error.invalid', { current: 'profile.password.error.current' });
+			throw error;
+		}
+		await loginSucceeded(db, principal.email);
+		await invalidateUserSessions(db, principal.userId, principal.credentialId);
+		return { passwordChanged: true };
+	}
+};
