@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Pool } from '../src/lib/server/db.ts';
 
-/** GET /healthz: 200 with the database in use and its reachability, 503 when it is down. */
+/** GET /healthz: 200 with the database in use and its reachability (503 when down), and Node's major version. */
 export async function health(res: ServerResponse, pool: Pool, kind: 'postgres' | 'embedded'): Promise<void> {
 	let reachable = false;
 	try {
@@ -13,7 +13,7 @@ export async function health(res: ServerResponse, pool: Pool, kind: 'postgres' |
 	} catch {
 		reachable = false;
 	}
-	const body = JSON.stringify({ status: reachable ? 'ok' : 'degraded', database: { kind, reachable } });
+	const body = JSON.stringify({ status: reachable ? 'ok' : 'degraded', database: { kind, reachable }, node: process.versions.node.split('.')[0] });
 	res.writeHead(reachable ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
 	res.end(body);
 }

@@ -25,7 +25,7 @@ describe('health and a database outage', () => {
 	it('reports the database in use and that it is reachable', async () => {
 		const res = await fetch(`${app.url}/healthz`);
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ status: 'ok', database: { kind: 'postgres', reachable: true } });
+		expect(await res.json()).toEqual({ status: 'ok', database: { kind: 'postgres', reachable: true }, node: '24' });
 	});
 
 	it('answers 503 while the database is down, writes nothing, and recovers after', async () => {
