@@ -10,6 +10,8 @@ export default defineConfig({
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
 		fileParallelism: true,
-		maxWorkers: 2
+		maxWorkers: 2,
+		// The built app is loaded by Node as it is: Vite's Svelte plugin must not compile its chunks again.
+		server: { deps: { external: [/\/build\//] } }
 	}
 });

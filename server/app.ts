@@ -9,6 +9,7 @@ import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
 import { createCollab } from '../collab/index.ts';
+import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
@@ -78,6 +79,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
 	if (config.workers) await pipeline.start();
+	// Retention and pending workspace purges, hourly, one instance at a time (docs/PRIVACY.md).
+	const privacy = config.workers ? startPrivacyJobs({ db: pool, log: logger('privacy') }) : undefined;
 
 	let closing: Promise<void> | undefined;
 	async function close(): Promise<void> {
@@ -86,6 +89,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
 			server.closeIdleConnections();
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
+			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;

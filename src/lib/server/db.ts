@@ -29,22 +29,45 @@ export function createPool(options: PoolOptions): pg.Pool {
 }
 
 /**
- * Runs `fn` inside one transaction on one client. Commits when it resolves, rolls back when it
- * throws, and always releases the client.
+ * Holds one pooled client across several statements. The pool listens for errors only on idle
+ * clients; a held one whose socket drops between two statements would emit an unhandled 'error'
+ * and take the process down. This listens while it is held, and a client that failed is destroyed
+ * on release instead of going back to the pool.
  */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function holdClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
 	const client = await pool.connect();
+	let broken: Error | undefined;
+	const onError = (error: Error) => {
+		broken = error;
+	};
+	client.on('error', onError);
 	try {
-		await client.query('begin');
-		const result = await fn(client);
-		await client.query('commit');
-		return result;
+		return await fn(client);
 	} catch (error) {
-		await client.query('rollback').catch(() => {});
+		if (isDatabaseUnavailable(error)) broken ??= error as Error;
 		throw error;
 	} finally {
-		client.release();
+		client.off('error', onError);
+		client.release(broken);
 	}
+}
+
+/**
+ * Runs `fn` inside one transaction on one held client: commits when it resolves, rolls back when
+ * it throws.
+ */
+export function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	return holdClient(pool, async (client) => {
+		await client.query('begin');
+		try {
+			const result = await fn(client);
+			await client.query('commit');
+			return result;
+		} catch (error) {
+			await client.query('rollback').catch(() => {});
+			throw error;
+		}
+	});
 }
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006']);

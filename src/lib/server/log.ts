@@ -7,14 +7,19 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 const levels = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 type Level = keyof typeof levels;
 
-let threshold: number = levels[(process.env.LOG_LEVEL as Level) ?? 'info'] ?? levels.info;
+// Kept on globalThis: the routes are bundled with their own copy of this module, and the level
+// server/ sets at start-up must reach both.
+const KEY = Symbol.for('chatmai.logLevel');
+type Holder = { [KEY]?: number };
+const holder = globalThis as Holder;
+holder[KEY] ??= levels[process.env.LOG_LEVEL as Level] ?? levels.info;
 
 export function setLogLevel(level: Level): void {
-	threshold = levels[level];
+	holder[KEY] = levels[level];
 }
 
 function write(level: Level, scope: string, event: string, fields?: LogFields): void {
-	if (levels[level] < threshold) return;
+	if (levels[level] < (holder[KEY] ?? levels.info)) return;
 	const line = JSON.stringify({ t: new Date().toISOString(), level, scope, event, ...fields });
 	if (level === 'error' || level === 'warn') process.stderr.write(line + '\n');
 	else process.stdout.write(line + '\n');

@@ -29,6 +29,7 @@ export interface RevocableConnection {
 	externalId: string;
 	verifyToken: string | null;
 	settings: Record<string, unknown>;
+	apiBaseUrl: string | undefined;
 	credentials: unknown;
 }
 
@@ -93,6 +94,6 @@ export interface Platforms {
 	forget(connectionId: string): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */
 	createReply(scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply>;
-	/** The customer's recent orders, from the cache and refreshed from the shop when old. */
-	conversationOrders(scope: WorkspaceScope, conversationId: string, options?: { refresh?: boolean }): Promise<ConversationOrders>;
+	/** The customer's recent orders, from the cache and refreshed from the shop when old; null when no such conversation. */
+	conversationOrders(scope: WorkspaceScope, conversationId: string, options?: { refresh?: boolean }): Promise<ConversationOrders | null>;
 }

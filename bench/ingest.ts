@@ -1,0 +1,361 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { migrate } from '../src/lib/server/migrate.ts';
+import { signedWebhook, testCredentials } from '../tests/fakes/platforms.ts';
+
+/**
+ * Ingest bench (issue 4, "Tests and benchmark"): sustained, correctly signed LINE webhooks into the
+ * real ChatMai server on PostgreSQL, beside two floors measured in the same run:
+ *
+ *   1. a bare node:http server that only checks the signature and parses the body;
+ *   2. PostgreSQL's own one-row-per-transaction insert rate.
+ *
+ * Prints acknowledged/s (closed loop, as fast as it goes), ack p50/p99 at a fixed 2,000/s (open
+ * loop, latency from the intended send time), the time until every acknowledged webhook is a
+ * message row and in its live document, and lost / duplicated counts. Each server runs in its own
+ * child process on loopback; the load comes from this one. Bounded in count and time; nothing here
+ * asserts a time.
+ *
+ * Env: BENCH_PG_URL (admin URL; a scratch database is created and dropped), BENCH_INGEST_MAX (webhooks
+ * in the fast run, default 20000), BENCH_NO_WORKERS=1 (acknowledge only: the route's own ceiling),
+ * BENCH_DRAIN_LIMIT_MS, BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const MAX_RUN = Number(process.env.BENCH_INGEST_MAX ?? 20_000);
+const CONCURRENCY = 64;
+const OPEN_RATE = 2_000;
+const OPEN_SECONDS = 5;
+const CUSTOMERS = 500;
+const DRAIN_LIMIT_MS = Number(process.env.BENCH_DRAIN_LIMIT_MS ?? 180_000);
+const PG_FLOOR_MS = 3_000;
+const PG_FLOOR_CONNECTIONS = 8;
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Webhook {
+	path: string;
+	headers: Record<string, string>;
+	body: Buffer;
+	messageId: string;
+}
+
+function post(port: number, hook: Webhook): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const req = request(
+			{ host: '127.0.0.1', port, path: hook.path, method: 'POST', agent, headers: { ...hook.headers, 'content-length': String(hook.body.length) } },
+			(res) => {
+				res.resume();
+				res.on('end', () => resolve(res.statusCode ?? 0));
+			}
+		);
+		req.on('error', reject);
+		req.end(hook.body);
+	});
+}
+
+function pct(sorted: number[], p: number): number {
+	if (sorted.length === 0) return NaN;
+	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+interface RunResult {
+	sent: number;
+	acked: number;
+	ackedIds: string[];
+	seconds: number;
+	latencies: number[];
+	statuses: Map<number, number>;
+}
+
+/** As fast as it goes: CONCURRENCY requests in flight. */
+async function closedLoop(port: number, hooks: Webhook[]): Promise<RunResult> {
+	let next = 0;
+	const latencies: number[] = [];
+	const statuses = new Map<number, number>();
+	const ackedIds: string[] = [];
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: CONCURRENCY }, async () => {
+			while (next < hooks.length) {
+				const hook = hooks[next++];
+				const t = performance.now();
+				const status = await post(port, hook).catch(() => 0);
+				latencies.push(performance.now() - t);
+				statuses.set(status, (statuses.get(status) ?? 0) + 1);
+				if (status === 200) ackedIds.push(hook.messageId);
+			}
+		})
+	);
+	const seconds = (performance.now() - started) / 1000;
+	return { sent: hooks.length, acked: ackedIds.length, ackedIds, seconds, latencies: latencies.sort((a, b) => a - b), statuses };
+}
+
+/** A fixed rate; each latency counts from the moment the request was due (no coordinated omission). */
+async function openLoop(port: number, hooks: Webhook[], rate: number): Promise<RunResult> {
+	const latencies: number[] = [];
+	const statuses = new Map<number, number>();
+	const ackedIds: string[] = [];
+	const pending: Promise<void>[] = [];
+	const started = performance.now();
+	let i = 0;
+	while (i < hooks.length) {
+		const now = performance.now();
+		while (i < hooks.length && started + (i * 1000) / rate <= now) {
+			const due = started + (i * 1000) / rate;
+			const hook = hooks[i++];
+			pending.push(
+				post(port, hook)
+					.catch(() => 0)
+					.then((status) => {
+						latencies.push(performance.now() - due);
+						statuses.set(status, (statuses.get(status) ?? 0) + 1);
+						if (status === 200) ackedIds.push(hook.messageId);
+					})
+			);
+		}
+		await sleep(1);
+	}
+	await Promise.all(pending);
+	const seconds = (performance.now() - started) / 1000;
+	return { sent: hooks.length, acked: ackedIds.length, ackedIds, seconds, latencies: latencies.sort((a, b) => a - b), statuses };
+}
+
+function makeHooks(count: number, path: string, webhookUrl: string, label: string): Webhook[] {
+	const credentials = testCredentials('line');
+	return Array.from({ length: count }, (_, n) => {
+		const customer = `U${(n % CUSTOMERS).toString(16).padStart(32, '0')}`;
+		const signed = signedWebhook('line', {
+			event: { kind: 'message', text: `${label} ${n}: สวัสดีค่ะ where is my order?`, customerId: customer },
+			credentials,
+			webhookUrl
+		});
+		const messageId = (signed.json as { events: { message: { id: string } }[] }).events[0].message.id;
+		return { path, headers: signed.headers, body: signed.body, messageId };
+	});
+}
+
+async function freePort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpMatchArray> {
+	return new Promise((resolve, reject) => {
+		let buffer = '';
+		const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 60_000);
+		const onData = (chunk: Buffer) => {
+			buffer += chunk.toString();
+			const match = buffer.match(pattern);
+			if (match) {
+				clearTimeout(timer);
+				child.stdout!.off('data', onData);
+				child.stdout!.resume();
+				resolve(match);
+			}
+		};
+		child.stdout!.on('data', onData);
+		child.once('exit', (code) => reject(new Error(`${what}: process exited with ${code}`)));
+	});
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null) return;
+	const exited = new Promise((resolve) => child.once('exit', resolve));
+	child.kill('SIGTERM');
+	await Promise.race([exited, sleep(15_000)]);
+	if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+function report(label: string, run: RunResult): string {
+	const bad = [...run.statuses].filter(([s]) => s !== 200).map(([s, n]) => `${n}×${s || 'error'}`);
+	return `${label.padEnd(44)} ${(run.acked / run.seconds).toFixed(0).padStart(7)} acked/s   p50 ${pct(run.latencies, 50).toFixed(1).padStart(6)} ms   p99 ${pct(run.latencies, 99).toFixed(1).padStart(6)} ms${bad.length ? `   (${bad.join(', ')})` : ''}`;
+}
+
+// ── 1. PostgreSQL's one-row-per-transaction floor ─────────────────────────────────────────────
+
+async function pgFloor(databaseUrl: string): Promise<number> {
+	const pool = new pg.Pool({ connectionString: databaseUrl, max: PG_FLOOR_CONNECTIONS });
+	await pool.query('create table bench_floor (id bigint generated always as identity primary key, connection_id uuid, event_id text, payload jsonb, unique (connection_id, event_id))');
+	const connectionId = crypto.randomUUID();
+	let count = 0;
+	const deadline = performance.now() + PG_FLOOR_MS;
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: PG_FLOOR_CONNECTIONS }, async (_, w) => {
+			let n = 0;
+			while (performance.now() < deadline) {
+				await pool.query('insert into bench_floor (connection_id, event_id, payload) values ($1, $2, $3) on conflict do nothing', [connectionId, `${w}-${n++}`, '{"text":"hello"}']);
+				count++;
+			}
+		})
+	);
+	const rate = count / ((performance.now() - started) / 1000);
+	await pool.query('drop table bench_floor');
+	await pool.end();
+	return rate;
+}
+
+// ── 2. The bare node:http floor ───────────────────────────────────────────────────────────────
+
+async function httpFloor(hooks: Webhook[]): Promise<RunResult> {
+	const secret = (testCredentials('line') as { channelSecret: string }).channelSecret;
+	const child = spawn(process.execPath, [join(ROOT, 'bench/_ingest-floor.ts')], { env: { ...process.env, FLOOR_SECRET: secret }, stdio: ['ignore', 'pipe', 'inherit'] });
+	try {
+		const [, port] = await waitForLine(child, /PORT (\d+)/, 'the floor server');
+		await closedLoop(Number(port), hooks.slice(0, 1000)); // warm-up
+		return await closedLoop(Number(port), hooks);
+	} finally {
+		await stopChild(child);
+	}
+}
+
+// ── 3. ChatMai ────────────────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<void> {
+	const name = `chatmai_bench_ingest_${process.pid}_${Date.now().toString(36)}`;
+	const admin = new pg.Client({ connectionString: ADMIN_URL });
+	await admin.connect();
+	await admin.query(`create database ${name}`);
+	await admin.end();
+	const url = new URL(ADMIN_URL);
+	url.pathname = `/${name}`;
+	const databaseUrl = url.toString();
+	const dataDir = mkdtempSync(join(tmpdir(), 'chatmai-bench-'));
+	let server: ChildProcess | undefined;
+	const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+	try {
+		await migrate(databaseUrl);
+		console.log(`PostgreSQL ${(await db.query('show server_version')).rows[0].server_version}, synchronous_commit=${(await db.query('show synchronous_commit')).rows[0].synchronous_commit}, ${navigatorCpus()} CPUs`);
+
+		const pgRate = await pgFloor(databaseUrl);
+
+		const port = await freePort();
+		server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'server/index.ts')], {
+			cwd: ROOT,
+			env: {
+				...process.env,
+				NODE_ENV: 'test',
+				HOST: '127.0.0.1',
+				PORT: String(port),
+				DATABASE_URL: databaseUrl,
+				CHATMAI_DATA_DIR: dataDir,
+				CHATMAI_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+				CHATMAI_SEED_DEMO: 'false',
+				CHATMAI_SIGNUP_LIMIT_PER_HOUR: '1000',
+				LOG_LEVEL: 'warn',
+				...(process.env.BENCH_NO_WORKERS ? { CHATMAI_WORKERS: 'false' } : {})
+			},
+			stdio: ['ignore', 'pipe', 'inherit']
+		});
+		const ready = (async () => {
+			for (let i = 0; i < 600; i++) {
+				const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+				if (ok) return;
+				if (server!.exitCode !== null) throw new Error('the server exited');
+				await sleep(100);
+			}
+			throw new Error('the server did not start');
+		})();
+		server.stdout!.resume();
+		await ready;
+		const base = `http://127.0.0.1:${port}`;
+		const signup = await fetch(`${base}/api/v1/auth/signup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ email: 'bench@example.test', password: 'correct horse battery', name: 'Bench', workspaceName: 'Bench Shop' })
+		}).then((r) => r.json() as Promise<{ token: string }>);
+		const created = await fetch(`${base}/api/v1/connections`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', authorization: `Bearer ${signup.token}` },
+			body: JSON.stringify({ platform: 'line', name: 'Bench OA', externalId: 'Ubench', credentials: testCredentials('line') })
+		}).then((r) => r.json() as Promise<{ connection: { id: string; webhookUrl: string } }>);
+		const { id: connectionId, webhookUrl } = created.connection;
+		const path = new URL(webhookUrl).pathname;
+
+		const closedHooks = makeHooks(MAX_RUN, path, webhookUrl, 'closed');
+		const openHooks = makeHooks(OPEN_RATE * OPEN_SECONDS, path, webhookUrl, 'open');
+		const warmHooks = makeHooks(1000, path, webhookUrl, 'warm');
+
+		const floor = await httpFloor(makeHooks(MAX_RUN, '/webhooks/line/floor', webhookUrl, 'floor'));
+
+		await closedLoop(port, warmHooks);
+		const closedStart = performance.now();
+		const closed = await closedLoop(port, closedHooks);
+		const closedDrain = await drained(db, connectionId, warmHooks.length + closedHooks.length, closedStart);
+		const open = await openLoop(port, openHooks, OPEN_RATE);
+		const openDrain = await drained(db, connectionId, warmHooks.length + closedHooks.length + openHooks.length, performance.now() - open.seconds * 1000);
+
+		const acked = new Set([...warmHooks.map((h) => h.messageId), ...closed.ackedIds, ...open.ackedIds]);
+		const { rows } = await db.query<{ platform_message_id: string; mirrored: boolean }>(
+			`select platform_message_id, mirrored_at is not null as mirrored from messages where connection_id = $1`,
+			[connectionId]
+		);
+		const stored = new Map<string, number>();
+		for (const r of rows) stored.set(r.platform_message_id, (stored.get(r.platform_message_id) ?? 0) + 1);
+		const lost = [...acked].filter((id) => !stored.has(id)).length;
+		const duplicated = [...stored.values()].filter((n) => n > 1).length;
+		const notInDocument = rows.filter((r) => !r.mirrored).length;
+
+		const ingestRate = closed.acked / closed.seconds;
+		const floorRate = floor.acked / floor.seconds;
+		console.log('');
+		console.log(`floor: PostgreSQL one row per transaction (${PG_FLOOR_CONNECTIONS} connections)  ${pgRate.toFixed(0).padStart(7)} rows/s`);
+		console.log(report(`floor: bare node:http, verify + parse (c=${CONCURRENCY})`, floor));
+		console.log(report(`ChatMai webhooks, as fast as it goes (c=${CONCURRENCY})`, closed));
+		console.log(report(`ChatMai webhooks, open loop at ${OPEN_RATE}/s`, open));
+		console.log('');
+		console.log(`ingest vs bare HTTP floor: ${((100 * ingestRate) / floorRate).toFixed(0)}%   (target ≥ 50%)`);
+		console.log(`ingest vs one-row PostgreSQL: ${(ingestRate / pgRate).toFixed(1)}×   (group commit)`);
+		console.log(`ack p99 at ${OPEN_RATE}/s: ${pct(open.latencies, 99).toFixed(1)} ms   (target < 50 ms)`);
+		console.log(`all persisted and in their documents: ${fmt(closedDrain.persistedMs)} / ${fmt(closedDrain.mirroredMs)} after the fast run began (${closed.acked} webhooks); ${fmt(openDrain.persistedMs)} / ${fmt(openDrain.mirroredMs)} after the ${OPEN_RATE}/s run began`);
+		console.log(`lost: ${lost}   duplicated: ${duplicated}   not in their document: ${notInDocument}   (of ${acked.size} acknowledged)`);
+	} finally {
+		if (server) await stopChild(server);
+		await db.end();
+		rmSync(dataDir, { recursive: true, force: true });
+		const admin2 = new pg.Client({ connectionString: ADMIN_URL });
+		await admin2.connect();
+		await admin2.query(`drop database if exists ${name} with (force)`);
+		await admin2.end();
+		agent.destroy();
+	}
+}
+
+function fmt(ms: number | null): string {
+	return ms === null ? 'not within the limit' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function navigatorCpus(): number {
+	return (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 0;
+}
+
+/** Polls until `expected` messages are stored and mirrored; times from `since` (performance.now()). */
+async function drained(db: pg.Pool, connectionId: string, expected: number, since: number): Promise<{ persistedMs: number | null; mirroredMs: number | null }> {
+	let persistedMs: number | null = null;
+	const deadline = performance.now() + DRAIN_LIMIT_MS;
+	while (performance.now() < deadline) {
+		const { rows } = await db.query<{ total: number; unmirrored: number }>(
+			`select count(*)::int as total, count(*) filter (where mirrored_at is null)::int as unmirrored from messages where connection_id = $1`,
+			[connectionId]
+		);
+		if (persistedMs === null && rows[0].total >= expected) persistedMs = performance.now() - since;
+		if (rows[0].total >= expected && rows[0].unmirrored === 0) return { persistedMs, mirroredMs: performance.now() - since };
+		await sleep(50);
+	}
+	return { persistedMs, mirroredMs: null };
+}
+
+await main();

@@ -1,0 +1,133 @@
+import { isDatabaseUnavailable, type Queryable } from '../../src/lib/server/db.ts';
+
+/** One normalized event on its way into `inbound_events`. */
+export interface InboundRow {
+	workspaceId: string;
+	connectionId: string;
+	platform: string;
+	/** The platform's own id of the event (or of the message it carries): the redelivery key. */
+	eventId: string;
+	kind: string;
+	/** The normalized event as JSON text (serialized once, by the route). */
+	payloadJson: string;
+}
+
+export interface GroupCommitOptions {
+	/** Where the rows go: the app's pool. Each flush is one statement, so one durable transaction. */
+	db: Queryable;
+	/**
+	 * Flushes that may be in flight at once. While they are all busy, new rows wait and go out
+	 * together in the next one: the busier the server, the bigger the batches.
+	 * @default 2 (the pipeline uses 4; 1 on the embedded database, which has a single connection)
+	 */
+	maxInFlight?: number;
+	/** Most rows in one flush. @default 500 */
+	maxRows?: number;
+	/** Called after every committed flush that inserted at least one row (wakes the ingest worker). */
+	onCommit?: (inserted: number) => void;
+}
+
+interface Pending {
+	rows: InboundRow[];
+	resolve: () => void;
+	reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for webhook rows: concurrent requests' rows are written by one multi-row
+ * `INSERT … ON CONFLICT DO NOTHING` (one transaction, one WAL flush), and each request's promise
+ * settles only after that statement committed. A failed flush rejects every request in it, so
+ * each answers 503 and its platform delivers again; nothing is acknowledged that is not durable.
+ *
+ * Rows of a connection that is no longer active are not inserted (the join below), so a webhook
+ * racing a disconnect leaves nothing to process.
+ */
+export class GroupCommitter {
+	readonly #db: Queryable;
+	readonly #maxInFlight: number;
+	readonly #maxRows: number;
+	readonly #onCommit?: (inserted: number) => void;
+	#queue: Pending[] = [];
+	#inFlight = 0;
+	#idle: (() => void)[] = [];
+
+	constructor(options: GroupCommitOptions) {
+		this.#db = options.db;
+		this.#maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+		this.#maxRows = Math.max(1, options.maxRows ?? 500);
+		this.#onCommit = options.onCommit;
+	}
+
+	/** Resolves once `rows` are committed (a redelivered row is skipped, not an error). */
+	add(rows: InboundRow[]): Promise<void> {
+		if (rows.length === 0) return Promise.resolve();
+		return new Promise<void>((resolve, reject) => {
+			this.#queue.push({ rows, resolve, reject });
+			this.#pump();
+		});
+	}
+
+	/** True while every flush slot is taken and requests wait: the workers should step back. */
+	busy(): boolean {
+		return this.#inFlight >= this.#maxInFlight && this.#queue.length > 0;
+	}
+
+	/** Resolves once nothing is queued or in flight (for shutdown). */
+	drained(): Promise<void> {
+		if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
+		return new Promise((resolve) => this.#idle.push(resolve));
+	}
+
+	#pump(): void {
+		while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+			const batch: Pending[] = [];
+			let count = 0;
+			while (this.#queue.length > 0 && (batch.length === 0 || count + this.#queue[0].rows.length <= this.#maxRows)) {
+				const next = this.#queue.shift()!;
+				batch.push(next);
+				count += next.rows.length;
+			}
+			this.#inFlight += 1;
+			void this.#flush(batch).finally(() => {
+				this.#inFlight -= 1;
+				this.#pump();
+				if (this.#inFlight === 0 && this.#queue.length === 0) for (const done of this.#idle.splice(0)) done();
+			});
+		}
+	}
+
+	async #flush(batch: Pending[]): Promise<void> {
+		const rows = batch.flatMap((p) => p.rows);
+		let inserted: number;
+		try {
+			const result = await this.#db.query(
+				`insert into inbound_events (workspace_id, connection_id, platform, event_id, kind, payload)
+				 select r.workspace_id, r.connection_id, r.platform, r.event_id, r.kind, r.payload
+				   from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+				        as r (workspace_id, connection_id, platform, event_id, kind, payload)
+				   join platform_connections c on c.id = r.connection_id and c.status = 'active'
+				 on conflict (connection_id, event_id) do nothing`,
+				[
+					rows.map((r) => r.workspaceId),
+					rows.map((r) => r.connectionId),
+					rows.map((r) => r.platform),
+					rows.map((r) => r.eventId),
+					rows.map((r) => r.kind),
+					rows.map((r) => r.payloadJson)
+				]
+			);
+			inserted = result.rowCount ?? 0;
+		} catch (error) {
+			// One request's bad row must not fail its neighbours: retry each alone, unless the
+			// database itself is away (then every request answers 503 and is delivered again).
+			if (batch.length > 1 && !isDatabaseUnavailable(error)) {
+				for (const pending of batch) await this.#flush([pending]);
+				return;
+			}
+			for (const pending of batch) pending.reject(error);
+			return;
+		}
+		for (const pending of batch) pending.resolve();
+		if (inserted > 0) this.#onCommit?.(inserted);
+	}
+}

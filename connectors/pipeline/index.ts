@@ -1,0 +1,172 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Pool } from '../../src/lib/server/db.ts';
+import type { KeyRing } from '../../src/lib/server/crypto.ts';
+import type { Config } from '../../src/lib/server/env.ts';
+import type { LiveDocuments } from '../../src/lib/server/ports.ts';
+import type { Platforms } from '../../src/lib/server/platforms.ts';
+import { errorMessage, logger } from '../../src/lib/server/log.ts';
+import { ConnectionCache, callContext, type ConnectorRegistry, type PlatformEndpoints } from './connections.ts';
+import { GroupCommitter } from './group-commit.ts';
+import { IngestWorker } from './ingest-worker.ts';
+import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.ts';
+import { OrdersService } from './orders.ts';
+import { createReply } from './replies.ts';
+import { mirrorSweep } from './mirror.ts';
+import { Scheduler } from './scheduler.ts';
+import { createWebhookRoute } from './webhook-route.ts';
+
+/**
+ * The pipeline, put together: webhook route → inbound_events → ingest worker → messages + live
+ * documents; reply command → outbox → outbox worker → platform. See README.md in this folder.
+ */
+
+const log = logger('pipeline');
+
+export interface PipelineOptions {
+	db: Pool;
+	keyRing: KeyRing;
+	live: LiveDocuments;
+	connectors: ConnectorRegistry;
+	config: Pick<Config, 'origin' | 'platformApiUrls'>;
+	/** 'embedded' runs one runner per worker and one flush at a time (the pool has one connection). */
+	databaseKind: 'postgres' | 'embedded';
+	/** Injected in tests. */
+	fetch?: typeof fetch;
+	/** Outbox retry tuning (tests shorten the backoff). */
+	outbox?: Pick<OutboxWorkerOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'maxAttempts' | 'leaseMs'>;
+	/** @default 2 */
+	pollingIntervalSeconds?: number;
+}
+
+export interface Pipeline {
+	/** `HttpRoutes.webhooks`: POST/GET /webhooks/<platform>/<connectionId>. */
+	webhooks(req: IncomingMessage, res: ServerResponse): Promise<void>;
+	/** The port the routes use (services().platforms). */
+	platforms: Platforms;
+	ingest: IngestWorker;
+	outbox: OutboxWorker;
+	orders: OrdersService;
+	/** Starts the workers and pg-boss; drains what earlier runs left. */
+	start(): Promise<void>;
+	/** Waits for acknowledged webhooks to be committed, then stops the workers and pg-boss. Before pool.end(). */
+	stop(): Promise<void>;
+}
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+	const { db, keyRing, live, connectors } = options;
+	const embedded = options.databaseKind === 'embedded';
+	const endpoints: PlatformEndpoints = { origin: options.config.origin, apiUrls: options.config.platformApiUrls, fetch: options.fetch };
+	const connections = new ConnectionCache({ db, keyRing, connectors });
+	const orders = new OrdersService({ db, connectors, connections, endpoints });
+	// Acknowledging webhooks comes first: while every group-commit slot is busy, the ingest worker
+	// and its mirroring step back (a bounded pause per pass), and catch up when the burst is over.
+	let committer: GroupCommitter | undefined;
+	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, yieldTo: () => committer?.busy() ?? false });
+	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
+	let running = false;
+	let scheduler: Scheduler | undefined;
+
+	committer = new GroupCommitter({
+		db,
+		maxInFlight: embedded ? 1 : 4,
+		onCommit: () => {
+			if (!running) return;
+			ingest.wake();
+			scheduler?.nudge('ingest');
+		}
+	});
+	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints });
+	const flushes = committer;
+
+	const platforms: Platforms = {
+		describe(platform) {
+			const connector = connectors[platform];
+			return {
+				platform,
+				credentialSchema: connector.credentialSchema,
+				maxTextLength: connector.capabilities.maxTextLength,
+				replyWindowHours: connector.capabilities.replyWindowHours,
+				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0
+			};
+		},
+		async revoke(connection) {
+			const connector = connectors[connection.platform];
+			if (!connector.revoke) return;
+			try {
+				const credentials = connector.credentialSchema.parse(connection.credentials);
+				await connector.revoke(callContext({ ...connection, name: '', status: 'active', credentials }, endpoints));
+				log.info('revoked', { connection_id: connection.id, platform: connection.platform });
+			} catch (error) {
+				log.warn('revoke_failed', { connection_id: connection.id, platform: connection.platform, error: errorMessage(error) });
+			}
+		},
+		forget: (id) => connections.forget(id),
+		createReply: (scope, conversationId, input) =>
+			createReply(
+				{
+					db,
+					live,
+					connectors,
+					wakeOutbox: () => {
+						if (running) outbox.wake();
+						scheduler?.nudge('outbox');
+					}
+				},
+				scope,
+				conversationId,
+				input
+			),
+		conversationOrders: (scope, conversationId, opts) => orders.conversationOrders(scope, conversationId, opts)
+	};
+
+	async function sweep(): Promise<void> {
+		ingest.wake();
+		outbox.wake();
+		await mirrorSweep(db, live);
+	}
+
+	return {
+		webhooks,
+		platforms,
+		ingest,
+		outbox,
+		orders,
+		async start() {
+			running = true;
+			// Whatever an earlier run acknowledged but did not finish: events, replies, mirrors.
+			ingest.wake();
+			outbox.wake();
+			await mirrorSweep(db, live).catch((error) => log.warn('mirror_sweep_failed', { error: errorMessage(error) }));
+			scheduler = new Scheduler({
+				db,
+				pollingIntervalSeconds: options.pollingIntervalSeconds,
+				handlers: {
+					ingest: async () => {
+						ingest.wake();
+						await ingest.idle();
+					},
+					outbox: async () => {
+						outbox.wake();
+						await outbox.idle();
+					},
+					sweep
+				}
+			});
+			try {
+				await scheduler.start();
+			} catch (error) {
+				// The workers still run on this instance's own wake-ups; only the shared schedule is missing.
+				log.error('scheduler_start_failed', { error: errorMessage(error) });
+				scheduler = undefined;
+			}
+			log.info('workers_started', { embedded });
+		},
+		async stop() {
+			await flushes.drained();
+			running = false;
+			await scheduler?.stop().catch((error) => log.warn('scheduler_stop_failed', { error: errorMessage(error) }));
+			await Promise.all([ingest.stop(), outbox.stop()]);
+			await orders.idle();
+		}
+	};
+}

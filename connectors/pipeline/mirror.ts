@@ -1,0 +1,151 @@
+import type { Queryable } from '../../src/lib/server/db.ts';
+import { LiveDocumentNotFound, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
+import type { DeliveryState, WindowAttachment, WindowMessage } from '../../src/lib/conversation-doc.ts';
+import { errorMessage, logger } from '../../src/lib/server/log.ts';
+
+/**
+ * Mirroring committed message rows into live conversation documents, through the LiveDocuments
+ * port only. PostgreSQL is written first; the document after. The row's `mirrored_at` stays null
+ * until its document has it (with its current delivery state), so a crash or a failed write in
+ * between is replayed by `mirrorSweep` (on start and every minute). Appends are idempotent by
+ * message id and delivery states are plain overwrites, so replaying is always safe.
+ */
+
+const log = logger('pipeline');
+
+export interface MirrorRow {
+	id: string;
+	workspace_id: string;
+	conversation_id: string;
+	direction: 'in' | 'out';
+	sender_type: WindowMessage['senderType'];
+	author_id: string | null;
+	body: string;
+	attachments: unknown;
+	delivery_state: DeliveryState | null;
+	delivery_error: string | null;
+	sent_at: Date;
+}
+
+export const MIRROR_COLUMNS = 'id, workspace_id, conversation_id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at';
+
+export function windowMessage(row: MirrorRow): WindowMessage {
+	return {
+		id: row.id,
+		direction: row.direction,
+		senderType: row.sender_type,
+		authorId: row.author_id,
+		body: row.body,
+		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
+		sentAt: row.sent_at.toISOString(),
+		deliveryState: row.delivery_state,
+		deliveryError: row.delivery_error
+	};
+}
+
+async function mirrorOne(live: LiveDocuments, row: MirrorRow, origin: LiveOrigin): Promise<boolean> {
+	try {
+		await live.appendMessage(row.workspace_id, row.conversation_id, windowMessage(row), origin);
+		if (row.direction === 'out' && row.delivery_state) {
+			await live.setDeliveryState(row.workspace_id, row.conversation_id, row.id, row.delivery_state, row.delivery_error, origin);
+		}
+		return true;
+	} catch (error) {
+		// The conversation is gone: nothing to mirror into, ever.
+		if (error instanceof LiveDocumentNotFound) return true;
+		log.warn('mirror_failed', { message_id: row.id, conversation_id: row.conversation_id, error: errorMessage(error) });
+		return false;
+	}
+}
+
+/**
+ * Writes rows into their documents (a few at a time) and marks the ones that made it, guarded by
+ * the delivery state they were mirrored with: a state that changed meanwhile stays unmirrored.
+ */
+export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin, parallel = 8): Promise<number> {
+	const done: MirrorRow[] = [];
+	for (let i = 0; i < rows.length; i += parallel) {
+		const slice = rows.slice(i, i + parallel);
+		const results = await Promise.all(slice.map((row) => mirrorOne(live, row, origin(row))));
+		slice.forEach((row, j) => results[j] && done.push(row));
+	}
+	if (done.length > 0) {
+		await db.query(
+			`update messages m set mirrored_at = now()
+			   from unnest($1::uuid[], $2::text[]) as d (id, state)
+			  where m.id = d.id and m.delivery_state is not distinct from d.state`,
+			[done.map((r) => r.id), done.map((r) => r.delivery_state)]
+		);
+	}
+	return done.length;
+}
+
+/** Replays rows committed but not yet in their documents (recent ones: older ones are out of any window). */
+export async function mirrorSweep(db: Queryable, live: LiveDocuments, limit = 500): Promise<number> {
+	const { rows } = await db.query<MirrorRow>(
+		`select ${MIRROR_COLUMNS} from messages
+		  where mirrored_at is null and created_at > now() - interval '7 days'
+		  order by created_at limit $1`,
+		[limit]
+	);
+	if (rows.length === 0) return 0;
+	const mirrored = await mirrorMessages(db, live, rows, () => ({ source: 'system', reason: 'mirror_sweep' }));
+	log.info('mirror_sweep', { found: rows.length, mirrored });
+	return mirrored;
+}
+
+/**
+ * Mirrors in the background so an ingest pass does not wait on documents: the next batch is
+ * committed while the last one is still being appended. Above `highWater` waiting rows, `push`
+ * waits (backpressure), so memory stays bounded. Rows not mirrored when the process dies are the
+ * sweep's.
+ */
+export class MirrorQueue {
+	readonly #db: Queryable;
+	readonly #live: LiveDocuments;
+	readonly #highWater: number;
+	readonly #parallel: number;
+	readonly #beforeChunk: () => Promise<void>;
+	#queue: { row: MirrorRow; origin: LiveOrigin }[] = [];
+	#running = false;
+	#waiters: (() => void)[] = [];
+	#idle: (() => void)[] = [];
+
+	constructor(db: Queryable, live: LiveDocuments, options: { highWater?: number; parallel?: number; beforeChunk?: () => Promise<void> } = {}) {
+		this.#beforeChunk = options.beforeChunk ?? (async () => {});
+		this.#db = db;
+		this.#live = live;
+		this.#highWater = options.highWater ?? 5_000;
+		this.#parallel = options.parallel ?? 8;
+	}
+
+	async push(rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin): Promise<void> {
+		for (const row of rows) this.#queue.push({ row, origin: origin(row) });
+		if (!this.#running) void this.#run();
+		while (this.#queue.length > this.#highWater) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+	}
+
+	idle(): Promise<void> {
+		if (!this.#running) return Promise.resolve();
+		return new Promise((resolve) => this.#idle.push(resolve));
+	}
+
+	async #run(): Promise<void> {
+		this.#running = true;
+		try {
+			while (this.#queue.length > 0) {
+				await this.#beforeChunk();
+				const chunk = this.#queue.splice(0, 100);
+				const origins = new Map(chunk.map((c) => [c.row, c.origin]));
+				await mirrorMessages(this.#db, this.#live, chunk.map((c) => c.row), (row) => origins.get(row)!, this.#parallel).catch((error) =>
+					log.warn('mirror_mark_failed', { error: errorMessage(error) })
+				);
+				if (this.#queue.length <= this.#highWater) for (const wake of this.#waiters.splice(0)) wake();
+			}
+		} finally {
+			this.#running = false;
+			for (const wake of this.#waiters.splice(0)) wake();
+			for (const done of this.#idle.splice(0)) done();
+		}
+	}
+}

@@ -1,0 +1,35 @@
+import { ApiError } from './api.ts';
+import { ConnectionError } from '../connections.ts';
+import { ReplyRefused } from '../platforms.ts';
+
+const connectionStatus: Record<ConnectionError['reason'], number> = {
+	not_found: 404,
+	already_connected: 409,
+	custom_api_url_refused: 400
+};
+
+const replyStatus: Record<ReplyRefused['reason'], number> = {
+	not_found: 404,
+	empty: 422,
+	too_long: 422,
+	window_closed: 422,
+	no_customer_message: 422,
+	disconnected: 409,
+	key_reused: 409
+};
+
+/**
+ * Connection and reply refusals as API errors; anything else is re-thrown as it is. Matched by
+ * name, not instanceof: a refusal thrown by connectors/pipeline comes from the server's copy of
+ * src/lib, not the copy Vite bundled into the routes.
+ */
+export function platformError(error: unknown): unknown {
+	const e = error as { name?: string; reason?: string; message?: string } | null;
+	if (e?.name === ConnectionError.name && e.reason && e.reason in connectionStatus) {
+		return new ApiError(connectionStatus[e.reason as ConnectionError['reason']], e.reason, e.message ?? '');
+	}
+	if (e?.name === ReplyRefused.name && e.reason && e.reason in replyStatus) {
+		return new ApiError(replyStatus[e.reason as ReplyRefused['reason']], e.reason, e.message ?? '');
+	}
+	return error;
+}

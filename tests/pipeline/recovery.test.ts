@@ -1,0 +1,119 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../server/app.ts';
+import { testDatabaseUrl, testPool } from '../helpers/db.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { connect, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor } from './harness.ts';
+
+const db = testPool();
+const fakes: FakePlatform[] = [];
+const apps: RunningApp[] = [];
+
+afterAll(async () => {
+	await Promise.all(apps.map((a) => a.close()));
+	await Promise.all(fakes.map((f) => f.close()));
+	await db.end();
+});
+
+async function start(env: Record<string, string> = {}) {
+	const app = await startPipelineApp(env);
+	apps.push(app);
+	return app;
+}
+
+async function fake(platform: Parameters<typeof startFakePlatform>[0]) {
+	const f = await startFakePlatform(platform);
+	fakes.push(f);
+	return f;
+}
+
+describe('nothing acknowledged is lost', () => {
+	it('puts every acknowledged webhook into its conversation after a restart, though no worker ran before', async () => {
+		const first = await start({ CHATMAI_WORKERS: 'false' });
+		const owner = await signUpOwner(first);
+		const line = await fake('line');
+		const shopee = await fake('shopee');
+		const lineConnection = await connect(owner, line);
+		const shopeeConnection = await connect(owner, shopee);
+		const texts: string[] = [];
+		for (let i = 0; i < 12; i++) {
+			const [f, connection] = i % 2 ? [shopee, shopeeConnection] : [line, lineConnection];
+			const text = `restart message ${i}: ยังไม่ได้รับของค่ะ`;
+			texts.push(text);
+			const res = await deliver(connection.webhookUrl, webhookFor({ fake: f, connection }, { kind: 'message', text }));
+			expect(res.status).toBe(200);
+		}
+		const pending = await db.query(`select count(*)::int as n from inbound_events where connection_id = any($1) and processed_at is null`, [[lineConnection.id, shopeeConnection.id]]);
+		expect(pending.rows[0].n).toBe(12);
+		expect(await messagesOf(db, lineConnection.id)).toHaveLength(0);
+		await first.close();
+
+		const second = await start();
+		const stored = await waitFor(async () => {
+			const all = [...(await messagesOf(db, lineConnection.id)), ...(await messagesOf(db, shopeeConnection.id))];
+			return all.length === 12 ? all : null;
+		}, 'all twelve messages');
+		expect(stored.map((m) => m.body).sort()).toEqual([...texts].sort());
+		const lineMessages = stored.filter((m) => m.conversation_id === stored.find((s) => s.body === texts[0])!.conversation_id);
+		const doc = await openDocument(second, owner.token, lineMessages[0].conversation_id);
+		try {
+			await waitFor(() => lineMessages.every((m) => doc.messages().some((d) => d.id === m.id)), 'every LINE message in the document');
+		} finally {
+			doc.close();
+		}
+	});
+
+	it('replays into the document a message that was committed but never mirrored', async () => {
+		const app = await start();
+		const owner = await signUpOwner(app);
+		const line = await fake('line');
+		const connection = await connect(owner, line);
+		await deliver(connection.webhookUrl, webhookFor({ fake: line, connection }, { kind: 'message', text: 'first, to make the conversation' }));
+		const [message] = await waitFor(async () => {
+			const rows = await messagesOf(db, connection.id);
+			return rows.length ? rows : null;
+		}, 'the first message');
+		// As if the process had died between the commit and the append.
+		const { rows } = await db.query(
+			`insert into messages (workspace_id, conversation_id, connection_id, platform_message_id, direction, sender_type, body, mirrored_at)
+			 values ($1, $2, $3, $4, 'in', 'customer', 'committed, not mirrored', null) returning id`,
+			[owner.workspaceId, message.conversation_id, connection.id, crypto.randomUUID()]
+		);
+		await app.close();
+		const restarted = await start();
+		const doc = await openDocument(restarted, owner.token, message.conversation_id);
+		try {
+			await waitFor(() => doc.messages().some((m) => m.id === rows[0].id), 'the replayed message in the document');
+		} finally {
+			doc.close();
+		}
+		await waitFor(async () => (await db.query(`select mirrored_at from messages where id = $1`, [rows[0].id])).rows[0].mirrored_at, 'marked mirrored');
+	});
+
+	it('answers 503 while the database is down, so the platform delivers again, and stores the redelivery', async () => {
+		const proxy = await startTcpProxy();
+		try {
+			const url = new URL(testDatabaseUrl());
+			url.port = String(proxy.port);
+			const app = await start({ DATABASE_URL: url.toString() });
+			const owner = await signUpOwner(app);
+			const line = await fake('line');
+			const connection = await connect(owner, line);
+			const webhook = webhookFor({ fake: line, connection }, { kind: 'message', text: 'sent while the database is down' });
+			// Warm: the connection is known, so only the insert can fail.
+			await deliver(connection.webhookUrl, webhookFor({ fake: line, connection }, { kind: 'message', text: 'warm up' }));
+			proxy.cut();
+			expect((await deliver(connection.webhookUrl, webhook)).status).toBe(503);
+			proxy.restore();
+			const retried = await waitFor(async () => {
+				const res = await deliver(connection.webhookUrl, webhook);
+				return res.status === 200 ? res : null;
+			}, 'a 200 once the database is back');
+			expect(retried.status).toBe(200);
+			await waitFor(async () => (await messagesOf(db, connection.id)).some((m) => m.body === 'sent while the database is down'), 'the message stored');
+		} finally {
+			proxy.restore();
+			await proxy.close();
+		}
+	});
+});
