@@ -157,3 +157,47 @@ export async function markRead(db: Queryable, scope: WorkspaceScope, id: string)
 	if (!isUuid(id)) throw new AccessDenied('not_found');
 	await db.query(`update conversations set unread_count = 0 where id = $1 and workspace_id = $2 and unread_count <> 0`, [id, scope.workspaceId]);
 }
+
+/**
+ * The live inbox's changes feed: conversations of the workspace changed (new message, status,
+ * assignee, labels) since `cursor`, oldest change first. Clients poll it every few seconds and
+ * merge what comes back into the list they show; it works the same on PostgreSQL and on the
+ * embedded database (which cannot deliver NOTIFY across connections).
+ */
+export interface ConversationChanges {
+	items: ConversationSummary[];
+	/** Pass back as `since` on the next poll. */
+	cursor: string;
+	/** True when more changes are waiting: poll again at once. */
+	more: boolean;
+}
+
+export const CHANGES_LIMIT = 100;
+
+/** Where the changes feed starts for a client that has just loaded the list. */
+export async function changesCursor(db: Queryable, scope: WorkspaceScope): Promise<string> {
+	scope.require('read');
+	const { rows } = await db.query(
+		`select coalesce(max(updated_at), now())::text as at from conversations where workspace_id = $1`,
+		[scope.workspaceId]
+	);
+	return encodeCursor(rows[0].at, '00000000-0000-0000-0000-000000000000');
+}
+
+export async function listConversationChanges(db: Queryable, scope: WorkspaceScope, since: string): Promise<ConversationChanges> {
+	scope.require('read');
+	const { at, id } = decodeCursor(since);
+	const { rows: changed } = await db.query(
+		`select c.id, c.updated_at::text as changed_at from conversations c
+		  where c.workspace_id = $1 and (c.updated_at, c.id) > ($2::timestamptz, $3::uuid)
+		  order by c.updated_at, c.id
+		  limit ${CHANGES_LIMIT + 1}`,
+		[scope.workspaceId, at, id]
+	);
+	const more = changed.length > CHANGES_LIMIT;
+	const page = changed.slice(0, CHANGES_LIMIT);
+	const last = page.at(-1);
+	if (!last) return { items: [], cursor: since, more: false };
+	const rows = await selectSummaries(db, ['c.workspace_id = $1', 'c.id = any($2::uuid[])'], [scope.workspaceId, page.map((r) => r.id)], CHANGES_LIMIT);
+	return { items: rows.map(toSummary), cursor: encodeCursor(last.changed_at, last.id), more };
+}

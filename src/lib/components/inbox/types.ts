@@ -1,0 +1,25 @@
+/** Shapes the conversation view's components share (what the page load hands down). */
+
+export interface MemberOption {
+	id: string;
+	name: string;
+	role: string;
+}
+
+export interface CannedOption {
+	id: string;
+	shortcut: string;
+	body: string;
+}
+
+export interface ReplyRules {
+	maxTextLength: number;
+	replyWindowHours: number | null;
+	orders: boolean;
+}
+
+export interface Me {
+	id: string;
+	name: string;
+	role: string;
+}

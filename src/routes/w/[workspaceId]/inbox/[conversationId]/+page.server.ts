@@ -1,0 +1,26 @@
+import type { PageServerLoad } from './$types';
+import { getConversationDetail } from '$lib/server/contacts';
+import { markRead } from '$lib/server/conversations';
+import { services } from '$lib/server/services';
+import { error } from '@sveltejs/kit';
+import { AccessDenied } from '$lib/server/scope';
+import type { Platform } from '$lib/server/env';
+import { workspaceScope } from '../../scope';
+
+/** One open conversation: its customer, and the platform's rules the reply box shows before sending. */
+export const load: PageServerLoad = async (event) => {
+	const scope = await workspaceScope(event);
+	const { db, platforms } = services();
+	try {
+		const detail = await getConversationDetail(db, scope, event.params.conversationId);
+		await markRead(db, scope, detail.conversation.id);
+		const rules = platforms.describe(detail.conversation.platform as Platform);
+		return {
+			detail,
+			rules: { maxTextLength: rules.maxTextLength, replyWindowHours: rules.replyWindowHours, orders: rules.orders }
+		};
+	} catch (cause) {
+		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
+		throw cause;
+	}
+};

@@ -1,0 +1,250 @@
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+
+/**
+ * The agent's inbox in the browser (issue 5), against the real server, its collab WebSocket and a
+ * fake Messenger that receives the replies. Each test makes conversations of its own through
+ * signed webhooks, so the order of the tests does not matter.
+ */
+
+const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
+const PASSWORD = 'chatmai-demo';
+const OWNER = 'demo@chatmai.local';
+const AGENT = 'somchai@chatmai.local';
+const SUPERVISOR = 'malee@chatmai.local';
+
+test.describe.configure({ mode: 'serial' });
+
+let fake: FakePlatform;
+let token: string;
+let workspaceId: string;
+let connection: { id: string; webhookUrl: string };
+
+async function rest(method: string, path: string, body?: unknown) {
+	const res = await fetch(BASE + path, {
+		method,
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-workspace-id': workspaceId ?? '' },
+		body: body === undefined ? undefined : JSON.stringify(body)
+	});
+	const text = await res.text();
+	return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** A customer writes to the shop's page: a signed webhook, as Meta would send it. Returns the conversation id. */
+async function customerWrites(text: string, customerId = '7' + String(Math.floor(Math.random() * 1e14)).padStart(14, '0')): Promise<string> {
+	const hook = signedWebhook('facebook', { event: { kind: 'message', text, customerId }, webhookUrl: connection.webhookUrl });
+	const res = await fetch(connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) });
+	expect(res.status).toBe(200);
+	for (let i = 0; i < 200; i++) {
+		const list = await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(text.slice(0, 40))}`);
+		const found = list.json?.items?.find((c: { lastMessagePreview: string }) => c.lastMessagePreview.includes(text.slice(0, 40)));
+		if (found) return found.id;
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	throw new Error('the conversation did not arrive');
+}
+
+async function logIn(browser: Browser, email: string, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({ viewport, locale: 'en-GB' });
+	const page = await context.newPage();
+	await page.goto('/login');
+	await page.getByLabel('E-mail').fill(email);
+	await page.getByLabel('Password').fill(PASSWORD);
+	await page.getByTestId('login-submit').click();
+	await expect(page).toHaveURL(/\/w\/[0-9a-f-]{36}\//);
+	return { context, page };
+}
+
+async function openConversation(page: Page, conversationId: string) {
+	await page.goto(`/w/${workspaceId}/inbox/${conversationId}`);
+	await expect(page.getByTestId('reply-editor')).toHaveAttribute('data-ready', 'true');
+	await expect(page.getByTestId('thread')).toHaveAttribute('aria-busy', 'false');
+}
+
+const editor = (page: Page) => page.getByTestId('reply-editor').locator('.reply-input');
+
+/** The shared draft as this page shows it, without other agents' caret labels. */
+function draftOf(page: Page): Promise<string> {
+	return page.evaluate(() => {
+		const root = document.querySelector('[data-testid="reply-editor"] .reply-input');
+		if (!root) return '';
+		const copy = root.cloneNode(true) as HTMLElement;
+		copy.querySelectorAll('.collaboration-carets__caret').forEach((c) => c.remove());
+		return [...copy.querySelectorAll('p')].map((p) => p.textContent).join('\n').trim();
+	});
+}
+
+test.beforeAll(async () => {
+	const login = await fetch(BASE + '/api/v1/auth/login', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ email: OWNER, password: PASSWORD })
+	});
+	const session = await login.json();
+	token = session.token;
+	workspaceId = session.workspaceId;
+	fake = await startFakePlatform('facebook');
+	const created = await rest('POST', '/api/v1/connections', {
+		platform: 'facebook',
+		name: 'Demo Shop Page',
+		externalId: fake.config.externalId,
+		credentials: fake.credentials,
+		settings: fake.config.settings,
+		apiBaseUrl: fake.baseUrl
+	});
+	expect(created.status, JSON.stringify(created.json)).toBe(201);
+	connection = created.json.connection;
+});
+
+test.afterAll(async () => {
+	await fake?.close();
+});
+
+test('two agents on one conversation see each other, co-edit the draft, assign, note and send', async ({ browser }) => {
+	const conversationId = await customerWrites('Is the blue dress still in stock? size M please');
+	const a = await logIn(browser, OWNER);
+	const b = await logIn(browser, AGENT);
+	await openConversation(a.page, conversationId);
+	await openConversation(b.page, conversationId);
+
+	// Presence: each sees the other among the viewers.
+	await expect(a.page.getByTestId('viewer')).toHaveCount(1);
+	await expect(a.page.getByTestId('viewers')).toContainText('S');
+	await expect(b.page.getByTestId('viewers').getByRole('img', { name: /Demo Owner/ })).toBeVisible();
+
+	// Both type into the shared draft at once and end with the same text.
+	await editor(a.page).click();
+	await editor(b.page).click();
+	await Promise.all([editor(a.page).pressSequentially('Yes we have it', { delay: 15 }), editor(b.page).pressSequentially(' in size M', { delay: 15 })]);
+	await expect(b.page.getByTestId('typing')).toContainText('Demo Owner');
+	await expect
+		.poll(async () => {
+			const [x, y] = await Promise.all([draftOf(a.page), draftOf(b.page)]);
+			return x === y && x.includes('Yes we have it') && x.includes('in size M');
+		}, { timeout: 10_000 })
+		.toBe(true);
+	const merged = await draftOf(a.page);
+	expect(merged).toContain('Yes we have it');
+	expect(merged).toContain('in size M');
+	await expect.poll(async () => await draftOf(b.page)).toBe(merged);
+
+	// One assigns and notes; the other sees both live.
+	const somchai = await b.page.evaluate(() => document.querySelector<HTMLSelectElement>('[data-testid="assignee-select"]')?.options);
+	void somchai;
+	await a.page.getByTestId('assignee-select').selectOption({ label: 'Somchai' });
+	await expect(b.page.getByTestId('assignee-select').locator('option:checked')).toHaveText('Somchai');
+	await a.page.getByTestId('tab-note').click();
+	await a.page.getByTestId('note-input').fill('@Somchai please confirm the stock before sending');
+	await a.page.getByTestId('note-submit').click();
+	await expect(b.page.getByTestId('note')).toContainText('please confirm the stock');
+	await expect(b.page.getByTestId('note').locator('mark')).toHaveText('@Somchai');
+	await a.page.getByTestId('tab-reply').click();
+	// The list shows the assignment too.
+	await expect(b.page.locator(`[data-conversation-id="${conversationId}"] [data-testid="row-assignee"]`)).toContainText('Somchai');
+
+	await a.page.screenshot({ path: 'docs/screenshots/conversation.png' });
+
+	// One sends: the draft clears for both and the platform receives the reply.
+	const before = fake.requests.length;
+	await editor(a.page).click();
+	await a.page.keyboard.press('Control+Enter');
+	await expect.poll(async () => await draftOf(a.page)).toBe('');
+	await expect.poll(async () => await draftOf(b.page)).toBe('');
+	await expect.poll(() => fake.requests.slice(before).find((r) => r.method === 'POST' && r.path.endsWith('/messages'))?.json, { timeout: 15_000 }).toMatchObject({
+		message: { text: merged }
+	});
+	await expect(b.page.getByTestId('message').filter({ hasText: merged }).getByTestId('delivery')).toHaveText('Sent', { timeout: 15_000 });
+	await a.context.close();
+	await b.context.close();
+});
+
+test('a signed webhook makes a new conversation appear in an open inbox without reload', async ({ browser }) => {
+	const { context, page } = await logIn(browser, AGENT);
+	await page.goto(`/w/${workspaceId}/inbox`);
+	await expect(page.getByTestId('inbox-live')).toContainText('Live');
+	const text = `Hello, do you ship to Chiang Mai? ${Date.now()}`;
+	await customerWrites(text);
+	await expect(page.getByTestId('conversation-row').filter({ hasText: text })).toBeVisible({ timeout: 15_000 });
+	await page.screenshot({ path: 'docs/screenshots/inbox.png' });
+	await context.close();
+});
+
+test('a supervisor sees the live draft but cannot edit it', async ({ browser }) => {
+	const conversationId = await customerWrites('Can I change my delivery address?');
+	const agent = await logIn(browser, AGENT);
+	const supervisor = await logIn(browser, SUPERVISOR);
+	await openConversation(agent.page, conversationId);
+	await openConversation(supervisor.page, conversationId);
+	await editor(agent.page).click();
+	await editor(agent.page).pressSequentially('Sure, what is the new address?');
+	await expect.poll(async () => await draftOf(supervisor.page)).toBe('Sure, what is the new address?');
+	await expect(editor(supervisor.page)).toHaveAttribute('contenteditable', 'false');
+	await expect(supervisor.page.getByTestId('read-only-banner')).toBeVisible();
+	await expect(supervisor.page.getByTestId('assignee-select')).toBeDisabled();
+	await expect(supervisor.page.getByTestId('status-select')).toBeDisabled();
+	await expect(supervisor.page.getByTestId('send')).toBeDisabled();
+	await editor(supervisor.page).click({ force: true });
+	await supervisor.page.keyboard.type('hacked');
+	await agent.page.waitForTimeout(500);
+	expect(await draftOf(agent.page)).toBe('Sure, what is the new address?');
+	await agent.context.close();
+	await supervisor.context.close();
+});
+
+test('an XSS payload in a customer message renders as text and runs nothing', async ({ browser }) => {
+	const payload = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> xss-${Date.now()}`;
+	const conversationId = await customerWrites(payload);
+	const { context, page } = await logIn(browser, AGENT);
+	const dialogs: string[] = [];
+	page.on('dialog', (d) => {
+		dialogs.push(d.message());
+		void d.dismiss();
+	});
+	await openConversation(page, conversationId);
+	await expect(page.getByTestId('message-text').filter({ hasText: 'onerror' })).toHaveText(payload);
+	expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+	await expect(page.getByTestId('thread').locator('img[src="x"]')).toHaveCount(0);
+	await expect(page.getByTestId('thread').locator('script')).toHaveCount(0);
+	expect(dialogs).toEqual([]);
+	await context.close();
+});
+
+test('going offline mid-typing and back loses nothing', async ({ browser }) => {
+	const conversationId = await customerWrites('Do you have this in red?');
+	const a = await logIn(browser, AGENT);
+	const b = await logIn(browser, OWNER);
+	await openConversation(a.page, conversationId);
+	await openConversation(b.page, conversationId);
+	await editor(a.page).click();
+	await editor(a.page).pressSequentially('We have red ');
+	await expect.poll(async () => await draftOf(b.page)).toBe('We have red');
+	await a.context.setOffline(true);
+	await a.page.evaluate(() => window.dispatchEvent(new Event('offline')));
+	await expect(a.page.getByTestId('offline-banner')).toBeVisible();
+	await editor(a.page).pressSequentially('and in blue, typed offline');
+	await expect(editor(a.page)).toContainText('typed offline');
+	await a.context.setOffline(false);
+	await a.page.evaluate(() => window.dispatchEvent(new Event('online')));
+	await expect.poll(async () => await draftOf(b.page), { timeout: 20_000 }).toBe('We have red and in blue, typed offline');
+	await expect(a.page.getByTestId('offline-banner')).toHaveCount(0, { timeout: 20_000 });
+	await a.context.close();
+	await b.context.close();
+});
+
+test('the Thai inbox renders and the language switch persists', async ({ browser }) => {
+	const conversationId = await customerWrites('สวัสดีค่ะ สินค้านี้ยังมีอยู่ไหมคะ');
+	const { context, page } = await logIn(browser, AGENT);
+	await openConversation(page, conversationId);
+	await page.getByTestId('language-th').click();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'th');
+	await expect(page.getByTestId('send')).toHaveText('ส่ง');
+	await expect(page.getByTestId('filter-mine')).toHaveText('ของฉัน');
+	await page.screenshot({ path: 'test-results/inbox-thai.png' });
+	await page.reload();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'th');
+	await expect(page.getByTestId('tab-note')).toHaveText('โน้ตภายใน');
+	// Back to English, for whoever logs in as this agent next.
+	await page.getByTestId('language-en').click();
+	await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+	await context.close();
+});
