@@ -1,6 +1,11 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
 
+/** Screenshots go to test-results/; `UPDATE_SCREENSHOTS=1` refreshes the README's in docs/screenshots/. */
+function shot(name: string): string {
+	return process.env.UPDATE_SCREENSHOTS === '1' ? `docs/screenshots/${name}` : `test-results/${name}`;
+}
+
 /**
  * The agent's inbox in the browser (issue 5), against the real server, its collab WebSocket and a
  * fake Messenger that receives the replies. Each test makes conversations of its own through
@@ -142,7 +147,7 @@ test('two agents on one conversation see each other, co-edit the draft, assign, 
 	// The list shows the assignment too.
 	await expect(b.page.locator(`[data-conversation-id="${conversationId}"] [data-testid="row-assignee"]`)).toContainText('Somchai');
 
-	await a.page.screenshot({ path: 'docs/screenshots/conversation.png' });
+	await a.page.screenshot({ path: shot('conversation.png') });
 
 	// One sends: the draft clears for both and the platform receives the reply.
 	const before = fake.requests.length;
@@ -165,7 +170,7 @@ test('a signed webhook makes a new conversation appear in an open inbox without 
 	const text = `Hello, do you ship to Chiang Mai? ${Date.now()}`;
 	await customerWrites(text);
 	await expect(page.getByTestId('conversation-row').filter({ hasText: text })).toBeVisible({ timeout: 15_000 });
-	await page.screenshot({ path: 'docs/screenshots/inbox.png' });
+	await page.screenshot({ path: shot('inbox.png') });
 	await context.close();
 });
 
