@@ -1,0 +1,526 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import * as Y from 'yjs';
+import { migrate } from '../src/lib/server/migrate.ts';
+import { createPool } from '../src/lib/server/db.ts';
+import { createSession } from '../src/lib/server/auth/session.ts';
+import { colorFor, conversationDocName } from '../src/lib/conversation-doc.ts';
+import { latencies, monotonicMs, percentile, providerAgent, type Agent, type Received, type Sent } from './_collab-clients.ts';
+import { BODIES, MESSAGES_PER_DOC, type ServerMemory } from './_collab-shared.ts';
+
+/**
+ * Collab bench (issue 3, "Benchmark"): fan-out latency through ChatMai's collab server beside a
+ * vanilla Hocuspocus server and a raw WebSocket relay, measured in the same run, and the server's
+ * memory per open conversation document beside vanilla Hocuspocus documents.
+ *
+ * Every server runs alone in a child process (bench/_collab-server.ts) on loopback; all clients
+ * run here, so one clock times every keystroke. Nothing here asserts a time.
+ */
+
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AGENTS = 50;
+const TYPING_INTERVAL_MS = 50;
+const WARMUP_MS = 1000;
+const DRAIN_MS = 1000;
+/** Processes the 50 agents are spread over (this machine has 2 cores). */
+const AGENT_PROCESSES = 2;
+const MEASURE_MS = 4000;
+/** Latency runs per server, alternating the order of the servers. */
+const ROUNDS = 2;
+const MEMORY_DOCS = 1000;
+const WARMUP_DOCS = 20;
+const OPEN_BATCH = 100;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const KiB = 1024;
+
+// ── PostgreSQL fixture ──────────────────────────────────────────────────────────────────────────
+
+interface Fixture {
+	databaseUrl: string;
+	tokens: string[];
+	users: { name: string; color: string }[];
+	latencyDoc: string;
+	warmupDocs: string[];
+	memoryDocs: string[];
+	drop(): Promise<void>;
+}
+
+async function createFixture(): Promise<Fixture> {
+	const name = `chatmai_bench_${process.pid}_${Date.now().toString(36)}`;
+	const admin = new pg.Client({ connectionString: ADMIN_URL });
+	await admin.connect();
+	await admin.query(`create database ${name}`);
+	await admin.end();
+	const url = new URL(ADMIN_URL);
+	url.pathname = `/${name}`;
+	const databaseUrl = url.toString();
+	const drop = async () => {
+		const client = new pg.Client({ connectionString: ADMIN_URL });
+		await client.connect();
+		await client.query(`drop database if exists ${name} with (force)`);
+		await client.end();
+	};
+	try {
+		await migrate(databaseUrl);
+		const db = createPool({ connectionString: databaseUrl, max: 4, applicationName: 'chatmai-bench-seed' });
+		try {
+			const workspaceId = (await db.query(`insert into workspaces (name) values ('Bench shop') returning id`)).rows[0].id as string;
+			const userRows = (
+				await db.query<{ id: string; name: string }>(
+					`insert into users (email, name, password_hash)
+					 select 'agent' || i || '@bench.test', 'Agent ' || i, 'x' from generate_series(1, $1::int) i returning id, name`,
+					[AGENTS]
+				)
+			).rows;
+			await db.query(`insert into memberships (workspace_id, user_id, role) select $1, unnest($2::uuid[]), 'agent'`, [
+				workspaceId,
+				userRows.map((u) => u.id)
+			]);
+			const tokens: string[] = [];
+			for (const user of userRows) tokens.push((await createSession(db, user.id, workspaceId)).token);
+			const connectionId = (
+				await db.query(`insert into platform_connections (workspace_id, platform, name, external_id) values ($1, 'line', 'LINE', 'bench') returning id`, [
+					workspaceId
+				])
+			).rows[0].id as string;
+			const conversations = (
+				await db.query<{ id: string }>(
+					`with ct as (insert into contacts (workspace_id, display_name) select $1, 'Customer ' || i from generate_series(1, $3::int) i returning id),
+					      ci as (insert into contact_identities (workspace_id, contact_id, connection_id, platform, external_id)
+					             select $1, id, $2, 'line', gen_random_uuid()::text from ct returning id, contact_id)
+					 insert into conversations (workspace_id, connection_id, contact_id, contact_identity_id, platform, external_thread_id)
+					 select $1, $2, contact_id, id, 'line', gen_random_uuid()::text from ci returning id`,
+					[workspaceId, connectionId, 1 + WARMUP_DOCS + MEMORY_DOCS]
+				)
+			).rows.map((r) => r.id);
+			// Every conversation gets a full window: odd messages are the agent's replies (delivered), even ones the customer's.
+			await db.query(
+				`insert into messages (workspace_id, conversation_id, connection_id, direction, sender_type, author_id, body, delivery_state, sent_at)
+				 select $1, c, $2,
+				        case when i % 2 = 1 then 'out' else 'in' end, case when i % 2 = 1 then 'agent' else 'customer' end,
+				        case when i % 2 = 1 then $4::uuid end, ($5::text[])[i], case when i % 2 = 1 then 'sent' end,
+				        now() - make_interval(secs => $6::int + 1 - i)
+				   from unnest($3::uuid[]) c, generate_series(1, $6::int) i`,
+				[workspaceId, connectionId, conversations, userRows[0].id, BODIES, MESSAGES_PER_DOC]
+			);
+			const names = conversations.map(conversationDocName);
+			return {
+				databaseUrl,
+				tokens,
+				users: userRows.map((u) => ({ name: u.name, color: colorFor(u.id) })),
+				latencyDoc: names[0],
+				warmupDocs: names.slice(1, 1 + WARMUP_DOCS),
+				memoryDocs: names.slice(1 + WARMUP_DOCS),
+				drop
+			};
+		} finally {
+			await db.end();
+		}
+	} catch (error) {
+		await drop();
+		throw error;
+	}
+}
+
+// ── Server child processes ──────────────────────────────────────────────────────────────────────
+
+type Mode = 'chatmai' | 'hocuspocus' | 'hocuspocus-ymap' | 'hocuspocus-json' | 'relay';
+
+interface ServerProcess {
+	url: string;
+	memory(): Promise<ServerMemory>;
+	cpu(): Promise<NodeJS.CpuUsage>;
+	close(): Promise<void>;
+}
+
+/** Children still running; killed if this process exits early. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+	for (const child of children) child.kill('SIGKILL');
+});
+
+async function startServer(mode: Mode, databaseUrl: string): Promise<ServerProcess> {
+	const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`] : [];
+	const child: ChildProcess = fork(fileURLToPath(new URL('./_collab-server.ts', import.meta.url)), [mode, databaseUrl], {
+		execArgv: ['--expose-gc', ...profile],
+		stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+	});
+	children.add(child);
+	child.once('exit', () => children.delete(child));
+	const waiting = new Map<string, (message: any) => void>();
+	child.on('message', (message: { type: string }) => {
+		const resolve = waiting.get(message.type);
+		waiting.delete(message.type);
+		resolve?.(message);
+	});
+	const next = (type: string) => new Promise<any>((resolve) => waiting.set(type, resolve));
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	const { port } = await Promise.race([next('ready'), exited.then(() => Promise.reject(new Error(`${mode} server exited before it was ready`)))]);
+	const ask = async (request: string, reply: string) => {
+		const answer = next(reply);
+		child.send(request);
+		return answer;
+	};
+	return {
+		url: `ws://127.0.0.1:${port}/collab`,
+		memory: async () => (await ask('memory', 'memory')).usage,
+		cpu: async () => (await ask('cpu', 'cpu')).usage,
+		close: async () => {
+			const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+			child.send('close');
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		await sleep(10);
+	}
+}
+
+// ── Fan-out latency ─────────────────────────────────────────────────────────────────────────────
+
+interface LatencyRow {
+	server: string;
+	typists: number;
+	keystrokes: number;
+	samples: number;
+	missing: number;
+	p50: number;
+	p99: number;
+	max: number;
+	sampleList: number[];
+	serverCpu: number;
+	/** Share of one core each agent process used while measuring. */
+	clientCpu: number[];
+}
+
+const LABELS: Record<Mode, string> = {
+	chatmai: 'ChatMai collab',
+	hocuspocus: 'vanilla Hocuspocus',
+	'hocuspocus-ymap': 'Hocuspocus, Y.Map per message',
+	'hocuspocus-json': 'Hocuspocus, JSON items',
+	relay: 'raw ws relay'
+};
+
+/** A share of the agents in its own process (bench/_collab-agents.ts). */
+interface AgentProcess {
+	request<T = any>(command: unknown, reply?: string): Promise<T>;
+	close(): Promise<void>;
+}
+
+async function startAgents(): Promise<AgentProcess> {
+	const child = fork(fileURLToPath(new URL('./_collab-agents.ts', import.meta.url)), [], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+	children.add(child);
+	const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())));
+	const waiting = new Map<string, (message: any) => void>();
+	child.on('message', (message: { type: string }) => {
+		const resolve = waiting.get(message.type);
+		waiting.delete(message.type);
+		resolve?.(message);
+	});
+	const next = (type: string) =>
+		Promise.race([new Promise<any>((resolve) => waiting.set(type, resolve)), exited.then(() => Promise.reject(new Error('agent process exited')))]);
+	await next('started');
+	return {
+		request: (command, reply) => {
+			const answer = reply ? next(reply) : Promise.resolve(undefined);
+			child.send(command as object);
+			return answer;
+		},
+		close: async () => {
+			const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+			child.send({ type: 'close' });
+			await exited;
+			clearTimeout(timer);
+		}
+	};
+}
+
+async function latency(mode: 'chatmai' | 'hocuspocus' | 'relay', fx: Fixture): Promise<LatencyRow[]> {
+	const server = await startServer(mode, fx.databaseUrl);
+	const processes = await Promise.all(Array.from({ length: AGENT_PROCESSES }, () => startAgents()));
+	try {
+		// Agent i lives in process i % AGENT_PROCESSES, so the typists are spread over the processes too.
+		await Promise.all(
+			processes.map((p, k) =>
+				p.request(
+					{
+						type: 'connect',
+						kind: mode === 'relay' ? 'relay' : 'provider',
+						url: server.url,
+						name: fx.latencyDoc,
+						agents: Array.from({ length: AGENTS }, (_, index) => ({ index, token: fx.tokens[index], user: fx.users[index] })).filter(
+							(a) => a.index % AGENT_PROCESSES === k
+						)
+					},
+					'connected'
+				)
+			)
+		);
+		await processes[0].request({ type: 'paragraph' });
+		await Promise.all(processes.map((p) => p.request({ type: 'await-paragraph' }, 'paragraph-ready')));
+		const rows: LatencyRow[] = [];
+		for (const typists of [1, 5]) rows.push(await typing(mode, server, processes, typists));
+		return rows;
+	} finally {
+		await Promise.all(processes.map((p) => p.close()));
+		await server.close();
+	}
+}
+
+async function typing(mode: Mode, server: ServerProcess, processes: AgentProcess[], typists: number): Promise<LatencyRow> {
+	const startAt = monotonicMs() + 200;
+	const command = {
+		type: 'run',
+		typists: Array.from({ length: typists }, (_, i) => i),
+		typistCount: typists,
+		startAt,
+		warmupMs: WARMUP_MS,
+		measureMs: MEASURE_MS,
+		intervalMs: TYPING_INTERVAL_MS,
+		drainMs: DRAIN_MS
+	};
+	const reports = Promise.all(processes.map((p) => p.request<{ sent: Sent[]; received: Received[]; cpu: number }>(command, 'report')));
+	await sleep(startAt + WARMUP_MS - monotonicMs());
+	const cpu0 = await server.cpu();
+	await sleep(startAt + WARMUP_MS + MEASURE_MS - monotonicMs());
+	const cpu1 = await server.cpu();
+	const all = await reports;
+	const { samples, keystrokes, missing } = latencies(
+		all.flatMap((r) => r.sent),
+		all.flatMap((r) => r.received),
+		AGENTS - 1
+	);
+	return {
+		server: LABELS[mode],
+		typists,
+		keystrokes,
+		samples: samples.length,
+		sampleList: samples,
+		missing,
+		p50: percentile(samples, 50),
+		p99: percentile(samples, 99),
+		max: samples[samples.length - 1] ?? NaN,
+		serverCpu: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 / MEASURE_MS,
+		clientCpu: all.map((r) => r.cpu)
+	};
+}
+
+// ── Memory per open document ────────────────────────────────────────────────────────────────────
+
+interface MemoryRow {
+	server: string;
+	docBytes: number;
+	/** (1,000 documents − baseline) ÷ 1,000: includes what the process grows once under load (young generation, pools, code). */
+	average: ServerMemory;
+	/** (1,000 documents − 500 documents) ÷ 500: what one more open document with one agent costs. */
+	marginal: ServerMemory;
+	/** (1,000 documents with two agents each − with one) ÷ 1,000: what a second agent on a document costs. */
+	secondAgent: ServerMemory;
+}
+
+async function openAll(url: string, names: string[], token: string, user: { name: string; color: string }): Promise<Agent[]> {
+	const agents: Agent[] = [];
+	for (let i = 0; i < names.length; i += OPEN_BATCH) {
+		const batch = names.slice(i, i + OPEN_BATCH).map((name) => providerAgent(url, name, token, user));
+		agents.push(...batch);
+		await Promise.all(batch.map((a) => a.ready));
+	}
+	return agents;
+}
+
+const diff = (a: ServerMemory, b: ServerMemory, n: number): ServerMemory => ({
+	rss: (a.rss - b.rss) / n,
+	heapUsed: (a.heapUsed - b.heapUsed) / n,
+	heapTotal: (a.heapTotal - b.heapTotal) / n,
+	external: (a.external - b.external) / n,
+	arrayBuffers: (a.arrayBuffers - b.arrayBuffers) / n
+});
+
+async function memory(mode: 'chatmai' | 'hocuspocus-ymap' | 'hocuspocus-json', fx: Fixture): Promise<MemoryRow> {
+	const server = await startServer(mode, fx.databaseUrl);
+	let agents: Agent[] = [];
+	try {
+		// Warm up the code paths (and the pool), then let the warm-up documents store and unload.
+		const warm = [...(await openAll(server.url, fx.warmupDocs, fx.tokens[0], fx.users[0])), ...(await openAll(server.url, fx.warmupDocs, fx.tokens[1], fx.users[1]))];
+		await sleep(500);
+		for (const agent of warm) agent.close();
+		await sleep(1500);
+		const base = await server.memory();
+		const half = MEMORY_DOCS / 2;
+		const settle = async () => {
+			// ChatMai stores each seeded document 2 s after its load: measure once that has run.
+			await sleep(mode === 'chatmai' ? 3000 : 1000);
+			return server.memory();
+		};
+		agents = await openAll(server.url, fx.memoryDocs.slice(0, half), fx.tokens[0], fx.users[0]);
+		const atHalf = await settle();
+		agents.push(...(await openAll(server.url, fx.memoryDocs.slice(half), fx.tokens[0], fx.users[0])));
+		const atFull = await settle();
+		agents.push(...(await openAll(server.url, fx.memoryDocs, fx.tokens[1], fx.users[1])));
+		const withTwo = await settle();
+		return {
+			server: LABELS[mode],
+			docBytes: Y.encodeStateAsUpdate(agents[0].doc).byteLength,
+			average: diff(atFull, base, MEMORY_DOCS),
+			marginal: diff(atFull, atHalf, MEMORY_DOCS - half),
+			secondAgent: diff(withTwo, atFull, MEMORY_DOCS)
+		};
+	} finally {
+		for (const agent of agents) agent.close();
+		await sleep(500);
+		await server.close();
+	}
+}
+
+// ── Report ──────────────────────────────────────────────────────────────────────────────────────
+
+function table(header: string[], rows: string[][]): string {
+	const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+	const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+	return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const ms = (n: number) => n.toFixed(2);
+const kib = (n: number) => (n / KiB).toFixed(1);
+const pct = (n: number) => `${Math.round(n * 100)}%`;
+
+function printLatency(runs: LatencyRow[]): void {
+	// Rounds of the same server and typist count are pooled; the per-round p99s show the noise.
+	const rows: (LatencyRow & { roundP99: number[] })[] = [];
+	for (const mode of ['chatmai', 'hocuspocus', 'relay'] as const) {
+		for (const typists of [1, 5]) {
+			const mine = runs.filter((r) => r.server === LABELS[mode] && r.typists === typists);
+			if (!mine.length) continue;
+			const samples = mine.flatMap((r) => r.sampleList).sort((x, y) => x - y);
+			rows.push({
+				server: LABELS[mode],
+				typists,
+				keystrokes: mine.reduce((n, r) => n + r.keystrokes, 0),
+				samples: samples.length,
+				sampleList: samples,
+				missing: mine.reduce((n, r) => n + r.missing, 0),
+				p50: percentile(samples, 50),
+				p99: percentile(samples, 99),
+				max: samples[samples.length - 1] ?? NaN,
+				serverCpu: mine.reduce((n, r) => n + r.serverCpu, 0) / mine.length,
+				clientCpu: mine[0].clientCpu.map((_, k) => mine.reduce((n, r) => n + r.clientCpu[k], 0) / mine.length),
+				roundP99: mine.map((r) => r.p99)
+			});
+		}
+	}
+	const ref = (server: string, typists: number) => rows.find((r) => r.server === server && r.typists === typists);
+	const ratio = (r: LatencyRow, other: LatencyRow | undefined) => (other ? (r.p99 / other.p99).toFixed(2) + '×' : '–');
+	console.log(`\nFan-out latency: typist's local change → applied in each other agent's Y.Doc (${ROUNDS} rounds pooled)\n`);
+	console.log(
+		table(
+			['server', 'typists', 'updates', 'samples', 'missing', 'p50 ms', 'p99 ms', 'max ms', 'p99 / Hocuspocus', 'p99 / relay', 'p99 per round', 'server CPU', 'agents CPU'],
+			rows.map((r) => [
+				r.server,
+				String(r.typists),
+				String(r.keystrokes),
+				String(r.samples),
+				String(r.missing),
+				ms(r.p50),
+				ms(r.p99),
+				ms(r.max),
+				ratio(r, ref(LABELS.hocuspocus, r.typists)),
+				ratio(r, ref(LABELS.relay, r.typists)),
+				r.roundP99.map((x) => x.toFixed(1)).join(' / '),
+				pct(r.serverCpu),
+				r.clientCpu.map(pct).join(' + ')
+			])
+		)
+	);
+	console.log('\nTargets: p99 ChatMai ≤ vanilla Hocuspocus (same run); stretch p99 ≤ 2× raw relay.');
+	for (const typists of [1, 5]) {
+		const c = ref(LABELS.chatmai, typists);
+		const h = ref(LABELS.hocuspocus, typists);
+		const r = ref(LABELS.relay, typists);
+		if (!c || !h || !r) continue;
+		console.log(
+			`  ${typists} typist${typists > 1 ? 's' : ' '}: ChatMai p99 ${ms(c.p99)} ms vs Hocuspocus ${ms(h.p99)} ms → ${c.p99 <= h.p99 ? 'met' : 'missed'}; ` +
+				`vs 2× relay ${ms(2 * r.p99)} ms → ${c.p99 <= 2 * r.p99 ? 'met' : 'missed'}`
+		);
+	}
+}
+
+function printMemory(memoryRows: MemoryRow[]): void {
+	console.log(
+		`\nServer memory per open conversation document (KiB). ${MEMORY_DOCS} conversations of ${MESSAGES_PER_DOC} messages are opened, ` +
+			`each by one agent (a HocuspocusProvider on its own WebSocket), then each by a second agent; the server process's ` +
+			`memoryUsage() is read after gc. "average" = (${MEMORY_DOCS} docs − warmed-up baseline) ÷ ${MEMORY_DOCS}; ` +
+			`"marginal" = (${MEMORY_DOCS} docs − ${MEMORY_DOCS / 2} docs) ÷ ${MEMORY_DOCS / 2}; "+2nd agent" = per document, for its second connection.\n`
+	);
+	console.log(
+		table(
+			['server', 'doc bytes', 'average RSS', 'heap used', 'heap total', 'marginal RSS', 'heap used', 'heap total', '+2nd agent RSS', 'heap used', 'marginal + 2nd: RSS'],
+			memoryRows.map((m) => [
+				m.server,
+				String(m.docBytes),
+				kib(m.average.rss),
+				kib(m.average.heapUsed),
+				kib(m.average.heapTotal),
+				kib(m.marginal.rss),
+				kib(m.marginal.heapUsed),
+				kib(m.marginal.heapTotal),
+				kib(m.secondAgent.rss),
+				kib(m.secondAgent.heapUsed),
+				kib(m.marginal.rss + m.secondAgent.rss)
+			])
+		)
+	);
+	const c = memoryRows.find((m) => m.server === LABELS.chatmai);
+	if (!c) return;
+	const judge = (n: number) => (n <= 128 * KiB ? 'met' : 'missed');
+	console.log(
+		`\nTarget: ≤ 128 KiB RSS per open conversation with its agents connected. ChatMai, 1 agent: average ${kib(c.average.rss)} KiB → ${judge(c.average.rss)}, ` +
+			`marginal ${kib(c.marginal.rss)} KiB → ${judge(c.marginal.rss)}; 2 agents: average ${kib(c.average.rss + c.secondAgent.rss)} KiB → ` +
+			`${judge(c.average.rss + c.secondAgent.rss)}, marginal ${kib(c.marginal.rss + c.secondAgent.rss)} KiB → ${judge(c.marginal.rss + c.secondAgent.rss)}`
+	);
+}
+
+async function main(): Promise<void> {
+	const began = performance.now();
+	const part = process.env.BENCH_PART;
+	console.log(
+		`collab: ${AGENTS} agents on one conversation; each typist appends one character to the shared draft every ${TYPING_INTERVAL_MS} ms ` +
+			`and moves its caret (awareness); ${WARMUP_MS / 1000} s warm-up + ${MEASURE_MS / 1000} s measured per run. Each server runs alone in ` +
+			`its own process, the agents in ${AGENT_PROCESSES} others; times on CLOCK_MONOTONIC. Load average at start: ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores.`
+	);
+	const fx = await createFixture();
+	try {
+		if (part !== 'memory') {
+			const runs: LatencyRow[] = [];
+			const order = ['chatmai', 'hocuspocus', 'relay'] as const;
+			for (let round = 0; round < ROUNDS; round++) {
+				for (const mode of round % 2 ? [...order].reverse() : order) runs.push(...(await latency(mode, fx)));
+			}
+			printLatency(runs);
+		}
+		if (part !== 'latency') {
+			const memoryRows: MemoryRow[] = [];
+			for (const mode of ['chatmai', 'hocuspocus-ymap', 'hocuspocus-json'] as const) memoryRows.push(await memory(mode, fx));
+			printMemory(memoryRows);
+		}
+	} finally {
+		await fx.drop();
+	}
+	console.log(`\ncollab bench done in ${((performance.now() - began) / 1000).toFixed(0)} s; load average now ${os.loadavg()[0].toFixed(2)}`);
+}
+
+try {
+	await main();
+	process.exit(0);
+} catch (error) {
+	console.error(error);
+	process.exit(1);
+}
