@@ -10,7 +10,8 @@ import { GroupCommitter } from './group-commit.ts';
 import { IngestWorker } from './ingest-worker.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.ts';
 import { OrdersService } from './orders.ts';
-import { createReply } from './replies.ts';
+import { createReply, type ReplyDeps } from './replies.ts';
+import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { createWebhookRoute } from './webhook-route.ts';
@@ -78,6 +79,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints });
 	const flushes = committer;
 
+	const replyDeps: ReplyDeps = {
+		db,
+		live,
+		connectors,
+		wakeOutbox: () => {
+			if (running) outbox.wake();
+			scheduler?.nudge('outbox');
+		}
+	};
+
 	const platforms: Platforms = {
 		describe(platform) {
 			const connector = connectors[platform];
@@ -86,6 +97,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 				credentialSchema: connector.credentialSchema,
 				maxTextLength: connector.capabilities.maxTextLength,
 				replyWindowHours: connector.capabilities.replyWindowHours,
+				extendedReplyWindowHours: connector.capabilities.extendedReplyWindowHours ?? null,
 				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0
 			};
 		},
@@ -101,21 +113,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			}
 		},
 		forget: (id) => connections.forget(id),
-		createReply: (scope, conversationId, input) =>
-			createReply(
-				{
-					db,
-					live,
-					connectors,
-					wakeOutbox: () => {
-						if (running) outbox.wake();
-						scheduler?.nudge('outbox');
-					}
-				},
-				scope,
-				conversationId,
-				input
-			),
+		createReply: (scope, conversationId, input) => createReply(replyDeps, scope, conversationId, input),
+		retry: (scope, conversationId, messageId) => retryReply(replyDeps, scope, conversationId, messageId),
 		conversationOrders: (scope, conversationId, opts) => orders.conversationOrders(scope, conversationId, opts)
 	};
 

@@ -253,3 +253,54 @@ test('the Thai inbox renders and the language switch persists', async ({ browser
 	await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 	await context.close();
 });
+
+test('a reply the platform refused is sent again with Retry, as the same message', async ({ browser }) => {
+	const conversationId = await customerWrites('Can you hold the red bag for me until Friday?');
+	const { context, page } = await logIn(browser, AGENT);
+	await openConversation(page, conversationId);
+	const text = `Of course, held until Friday ${Date.now()}`;
+	fake.failNext(1, 400);
+	await editor(page).click();
+	await editor(page).pressSequentially(text);
+	await page.getByTestId('send').click();
+	const bubble = page.getByTestId('message').filter({ hasText: text });
+	await expect(bubble.getByTestId('delivery')).toHaveText('Not sent', { timeout: 15_000 });
+	const sendsTo = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && JSON.stringify(r.json ?? '').includes(text));
+	const refused = sendsTo().length;
+	await bubble.getByRole('button', { name: 'Retry' }).click();
+	await expect(bubble.getByTestId('delivery')).toHaveText('Sent', { timeout: 15_000 });
+	expect(sendsTo().length).toBe(refused + 1);
+	// Still one bubble: the retry sent the failed message, it did not post a copy.
+	await expect(page.getByTestId('message').filter({ hasText: text })).toHaveCount(1);
+	await context.close();
+});
+
+test('the bell shows a new assignment with its count, links to the conversation and marks it read', async ({ browser }) => {
+	const conversationId = await customerWrites('Please call me back about my order');
+	const agent = await logIn(browser, AGENT);
+	await agent.page.goto(`/w/${workspaceId}/inbox`);
+	const toggle = agent.page.getByTestId('notifications-toggle');
+	// Start from nothing unread (earlier tests mention Somchai).
+	await toggle.click();
+	await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+	const markAll = agent.page.getByTestId('notifications-mark-all');
+	if (await markAll.isVisible()) await markAll.click();
+	await expect(agent.page.getByTestId('notifications-count')).toHaveCount(0);
+	await agent.page.keyboard.press('Escape');
+	await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+
+	const owner = await logIn(browser, OWNER);
+	await openConversation(owner.page, conversationId);
+	await owner.page.getByTestId('assignee-select').selectOption({ label: 'Somchai' });
+
+	await expect(agent.page.getByTestId('notifications-count')).toHaveText('1', { timeout: 15_000 });
+	await expect(toggle).toHaveAccessibleName('Notifications, 1 unread');
+	await toggle.click();
+	const item = agent.page.getByTestId('notification').filter({ hasText: 'Demo Owner assigned a conversation to you' }).first();
+	await expect(item).toBeVisible();
+	await item.getByRole('link').click();
+	await expect(agent.page).toHaveURL(new RegExp(`/inbox/${conversationId}$`));
+	await expect(agent.page.getByTestId('notifications-count')).toHaveCount(0);
+	await agent.context.close();
+	await owner.context.close();
+});

@@ -151,11 +151,18 @@ function toSummary(r: Record<string, any>): ConversationSummary {
 	};
 }
 
-/** An agent opened the conversation: its unread count goes back to zero. */
+/**
+ * An agent opened the conversation: its unread count goes back to zero. When it was not zero,
+ * `updated_at` moves too, so the changes feed carries the new count to every other agent's list;
+ * opening an already-read conversation changes nothing and wakes no one.
+ */
 export async function markRead(db: Queryable, scope: WorkspaceScope, id: string): Promise<void> {
 	scope.require('read');
 	if (!isUuid(id)) throw new AccessDenied('not_found');
-	await db.query(`update conversations set unread_count = 0 where id = $1 and workspace_id = $2 and unread_count <> 0`, [id, scope.workspaceId]);
+	await db.query(`update conversations set unread_count = 0, updated_at = now() where id = $1 and workspace_id = $2 and unread_count <> 0`, [
+		id,
+		scope.workspaceId
+	]);
 }
 
 /**

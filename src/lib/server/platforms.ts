@@ -17,6 +17,11 @@ export interface PlatformDescription {
 	maxTextLength: number;
 	/** Hours after the customer's last message in which a reply may go out; null for no window. */
 	replyWindowHours: number | null;
+	/**
+	 * Hours after the customer's last message in which a reply may still go out with a platform tag
+	 * (Meta's HUMAN_AGENT) once the normal window has closed; null when the platform has no such tag.
+	 */
+	extendedReplyWindowHours: number | null;
 	/** Whether the platform offers the customer's orders (the shops). */
 	orders: boolean;
 }
@@ -66,6 +71,22 @@ export class ReplyRefused extends Error {
 	}
 }
 
+/** An outgoing message put back in the queue by `Platforms.retry`. */
+export type RetriedReply = Omit<QueuedReply, 'created'>;
+
+export const RETRY_REFUSALS = ['not_found', 'not_failed', 'window_closed', 'no_customer_message', 'disconnected'] as const;
+export type RetryRefusal = (typeof RETRY_REFUSALS)[number];
+
+/** A failed message that cannot be sent again now, with a sentence the agent can read. */
+export class RetryRefused extends Error {
+	readonly reason: RetryRefusal;
+	constructor(reason: RetryRefusal, message: string) {
+		super(message);
+		this.name = 'RetryRefused';
+		this.reason = reason;
+	}
+}
+
 export interface OrderView {
 	externalOrderId: string;
 	status: string;
@@ -94,6 +115,12 @@ export interface Platforms {
 	forget(connectionId: string): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */
 	createReply(scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply>;
+	/**
+	 * Sends a failed outgoing message again: its outbox row back to queued (attempts reset, due now),
+	 * the message shown as queued, the outbox worker woken. Throws RetryRefused when the message has
+	 * not failed, its connection was disconnected, or the platform's reply window has closed since.
+	 */
+	retry(scope: WorkspaceScope, conversationId: string, messageId: string): Promise<RetriedReply>;
 	/** The customer's recent orders, from the cache and refreshed from the shop when old; null when no such conversation. */
 	conversationOrders(scope: WorkspaceScope, conversationId: string, options?: { refresh?: boolean }): Promise<ConversationOrders | null>;
 }

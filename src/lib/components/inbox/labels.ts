@@ -42,3 +42,8 @@ const REFUSAL_KEYS: Record<string, PlainKey> = {
 export function sendErrorKey(code: string): PlainKey {
 	return REFUSAL_KEYS[code] ?? 'conversation.send.error.generic';
 }
+
+/** A refused retry of a failed message: the reply's sentences, plus "it is no longer failed". */
+export function retryErrorKey(code: string): PlainKey {
+	return code === 'not_failed' ? 'conversation.retry.notFailed' : sendErrorKey(code);
+}

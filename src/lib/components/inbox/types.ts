@@ -15,6 +15,8 @@ export interface CannedOption {
 export interface ReplyRules {
 	maxTextLength: number;
 	replyWindowHours: number | null;
+	/** The tagged window after the normal one (Meta's HUMAN_AGENT: 7 days); null when there is none. */
+	extendedReplyWindowHours: number | null;
 	orders: boolean;
 }
 

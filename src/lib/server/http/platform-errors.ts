@@ -1,6 +1,6 @@
 import { ApiError } from './api.ts';
 import { ConnectionError } from '../connections.ts';
-import { ReplyRefused } from '../platforms.ts';
+import { ReplyRefused, RetryRefused } from '../platforms.ts';
 
 const connectionStatus: Record<ConnectionError['reason'], number> = {
 	not_found: 404,
@@ -18,8 +18,17 @@ const replyStatus: Record<ReplyRefused['reason'], number> = {
 	key_reused: 409
 };
 
+// A retry is refused because of the message's state now, not because of what was sent: 409 throughout.
+const retryStatus: Record<RetryRefused['reason'], number> = {
+	not_found: 404,
+	not_failed: 409,
+	window_closed: 409,
+	no_customer_message: 409,
+	disconnected: 409
+};
+
 /**
- * Connection and reply refusals as API errors; anything else is re-thrown as it is. Matched by
+ * Connection, reply and retry refusals as API errors; anything else is re-thrown as it is. Matched by
  * name, not instanceof: a refusal thrown by connectors/pipeline comes from the server's copy of
  * src/lib, not the copy Vite bundled into the routes.
  */
@@ -30,6 +39,9 @@ export function platformError(error: unknown): unknown {
 	}
 	if (e?.name === ReplyRefused.name && e.reason && e.reason in replyStatus) {
 		return new ApiError(replyStatus[e.reason as ReplyRefused['reason']], e.reason, e.message ?? '');
+	}
+	if (e?.name === RetryRefused.name && e.reason && e.reason in retryStatus) {
+		return new ApiError(retryStatus[e.reason as RetryRefused['reason']], e.reason, e.message ?? '');
 	}
 	return error;
 }

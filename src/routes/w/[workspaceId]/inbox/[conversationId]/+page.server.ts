@@ -17,7 +17,12 @@ export const load: PageServerLoad = async (event) => {
 		const rules = platforms.describe(detail.conversation.platform as Platform);
 		return {
 			detail,
-			rules: { maxTextLength: rules.maxTextLength, replyWindowHours: rules.replyWindowHours, orders: rules.orders }
+			rules: {
+				maxTextLength: rules.maxTextLength,
+				replyWindowHours: rules.replyWindowHours,
+				extendedReplyWindowHours: rules.extendedReplyWindowHours,
+				orders: rules.orders
+			}
 		};
 	} catch (cause) {
 		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
