@@ -27,6 +27,8 @@ export type { AgentContext, ServerContext, CollabContext } from './context.ts';
 export interface CollabOptions {
 	/** The app's pool: sessions, memberships, conversations, collab_documents. */
 	db: pg.Pool;
+	/** The key browser pages' collab tickets are signed with; without it only session and API tokens work. */
+	ticketSecret?: Uint8Array;
 	/** When set, documents are synced between instances through Redis (`redis://[user:pass@]host:port[/db]`). */
 	redisUrl?: string;
 	/** Redis key and channel prefix; instances that share documents must share it. @default 'chatmai-collab' */
@@ -70,7 +72,7 @@ export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
 	const projection = new Projection({ db: options.db });
 	const extensions: Extension[] = [
-		new Auth({ db: options.db }),
+		new Auth({ db: options.db, ticketSecret: options.ticketSecret }),
 		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing }),
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,
@@ -92,7 +94,8 @@ export function createCollab(options: CollabOptions): Collab {
 		maxUnauthenticatedQueueSize: 1024 * 1024
 	});
 	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing);
-	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize });
+	// One instance: batch appends leave documents nobody has open alone (their next load seeds them).
+	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize, loadColdDocuments: Boolean(options.redisUrl) });
 
 	async function flush(): Promise<void> {
 		await projection.flush();

@@ -50,7 +50,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const keyRing = await loadKeyRing(config, log);
 	if (config.seedDemo) await seedDemo(pool, log);
 
-	const collab = createCollab({ db: pool, redisUrl: config.redisUrl });
+	const collab = createCollab({ db: pool, redisUrl: config.redisUrl, ticketSecret: keyRing.deriveKey('collab-ticket') });
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
 	provideServices(services);

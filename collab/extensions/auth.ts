@@ -19,6 +19,8 @@ export class CollabDenied extends Error {
 
 export interface AuthConfiguration {
 	db: Queryable;
+	/** The key collab tickets are signed with (src/lib/server/auth/collab-ticket.ts). */
+	ticketSecret?: Uint8Array;
 }
 
 /**
@@ -41,7 +43,7 @@ export class Auth implements Extension {
 		const { db } = this.configuration;
 		const conversationId = parseConversationDocName(data.documentName);
 		if (!conversationId) throw this.deny('not-found', data.socketId);
-		const principal = await authenticate(db, data.token);
+		const principal = await authenticate(db, data.token, { ticketSecret: this.configuration.ticketSecret });
 		if (!principal) throw this.deny('unauthenticated', data.socketId);
 		const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
 		if (!rows[0]) throw this.deny('not-found', data.socketId);

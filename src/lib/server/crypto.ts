@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A random token with `bytes` of entropy, base32-encoded (lower case, no padding). */
 export function randomToken(bytes = 25): string {
@@ -71,6 +71,11 @@ export class KeyRing {
 
 	get currentKeyId(): string {
 		return this.#current;
+	}
+
+	/** A 32-byte key for one purpose (e.g. 'collab-ticket'), derived from the current key by HKDF. */
+	deriveKey(purpose: string): Buffer {
+		return Buffer.from(hkdfSync('sha256', this.#keys.get(this.#current)!, Buffer.alloc(0), `chatmai:${purpose}`, 32));
 	}
 
 	seal(plaintext: string, associatedData: string): SealedSecret {

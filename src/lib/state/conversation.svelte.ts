@@ -40,8 +40,6 @@ export interface Peer {
 
 export interface LiveConversationOptions {
 	conversationId: string;
-	/** The user's own session token: the collab server authenticates in-band, never by cookie. */
-	token: string;
 	api: ApiClient;
 	/** @default same origin `/collab` */
 	url?: string;
@@ -80,7 +78,6 @@ export class LiveConversation {
 	historyLoading = $state(false);
 
 	#api: ApiClient;
-	#token: string;
 	#url: string | undefined;
 	#socket: HocuspocusProviderWebsocket | null = null;
 	#typingTimer: ReturnType<typeof setTimeout> | null = null;
@@ -89,7 +86,6 @@ export class LiveConversation {
 	constructor(options: LiveConversationOptions) {
 		this.id = options.conversationId;
 		this.#api = options.api;
-		this.#token = options.token;
 		this.#url = options.url;
 	}
 
@@ -143,7 +139,8 @@ export class LiveConversation {
 		this.provider = new HocuspocusProvider({
 			websocketProvider: this.#socket,
 			name: conversationDocName(this.id),
-			token: this.#token,
+			// A short-lived collab ticket per (re)connect: the session token stays in its HttpOnly cookie.
+			token: async () => (await this.#api.send<{ ticket: string }>('POST', '/collab/ticket')).ticket,
 			document: this.doc,
 			onStatus: ({ status }) => {
 				this.connection = status === 'connected' ? 'connected' : this.synced ? 'offline' : 'connecting';

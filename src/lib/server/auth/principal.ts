@@ -1,6 +1,7 @@
 import type { Queryable } from '../db.ts';
 import { isApiToken, validateApiToken } from './api-tokens.ts';
-import { validateSession, type SessionOptions } from './session.ts';
+import { sessionById, validateSession, type SessionOptions } from './session.ts';
+import { COLLAB_TICKET_PREFIX, readCollabTicket } from './collab-ticket.ts';
 
 /** Who is asking: a signed-in user through a session, or a script through an API token. */
 export interface Principal {
@@ -21,8 +22,20 @@ export interface Principal {
  * The one authentication function behind hooks.server.ts, the REST API and the collab server:
  * any bearer credential in, a principal or null out.
  */
-export async function authenticate(db: Queryable, token: string | null | undefined, options: SessionOptions = {}): Promise<Principal | null> {
+export interface AuthenticateOptions extends SessionOptions {
+	/** The key collab tickets are signed with; tickets are refused without it (everywhere but collab). */
+	ticketSecret?: Uint8Array;
+}
+
+export async function authenticate(db: Queryable, token: string | null | undefined, options: AuthenticateOptions = {}): Promise<Principal | null> {
 	if (!token) return null;
+	if (token.startsWith(COLLAB_TICKET_PREFIX)) {
+		const sessionId = options.ticketSecret ? readCollabTicket(options.ticketSecret, token) : null;
+		const result = sessionId ? await sessionById(db, sessionId) : null;
+		return result
+			? { kind: 'session', userId: result.user.id, email: result.user.email, name: result.user.name, locale: result.user.locale, credentialId: result.session.id, workspaceId: result.session.workspaceId }
+			: null;
+	}
 	if (isApiToken(token)) {
 		const owner = await validateApiToken(db, token);
 		return owner

@@ -85,6 +85,26 @@ export async function validateSession(db: Queryable, token: string, options: Ses
 	return { session, user: { id: row.user_id, email: row.email, name: row.name, locale: row.locale }, refreshed };
 }
 
+/**
+ * A session by its id alone, for credentials that were issued to it and proved themselves already
+ * (collab tickets). Expired sessions are null; expiry does not slide here.
+ */
+export async function sessionById(db: Queryable, id: string): Promise<ValidatedSession | null> {
+	const { rows } = await db.query(
+		`select s.id, s.user_id, s.workspace_id, s.expires_at, u.email, u.name, u.locale
+		   from sessions s join users u on u.id = s.user_id
+		  where s.id = $1 and s.expires_at > now()`,
+		[id]
+	);
+	const row = rows[0];
+	if (!row) return null;
+	return {
+		session: { id: row.id, userId: row.user_id, workspaceId: row.workspace_id, expiresAt: row.expires_at },
+		user: { id: row.user_id, email: row.email, name: row.name, locale: row.locale },
+		refreshed: false
+	};
+}
+
 export async function invalidateSession(db: Queryable, sessionId: string): Promise<void> {
 	await db.query('delete from sessions where id = $1', [sessionId]);
 }

@@ -3,19 +3,13 @@ import { listMembers } from '$lib/server/accounts';
 import { listCanned } from '$lib/server/canned';
 import { listConnections } from '$lib/server/connections';
 import { changesCursor, listConversations } from '$lib/server/conversations';
-import { SESSION_COOKIE } from '$lib/server/http/cookies';
 import { services } from '$lib/server/services';
 import { workspaceScope } from '../scope';
 
 /**
  * The inbox: the first page of the list, where its changes feed starts, the members (assignment,
- * @mentions), connections (platform filter), canned responses, and the token for the live
- * documents.
- *
- * The token is the user's own session token, read from their HttpOnly cookie and handed to their
- * own page on the same origin: the collab WebSocket authenticates in-band (collab/README.md), never
- * by cookie, so that a page on another site cannot ride the cookie into the socket. The page keeps
- * it in memory only.
+ * @mentions), connections (platform filter) and canned responses. The live documents authenticate
+ * with short-lived collab tickets (POST /api/v1/collab/ticket), never with the session token.
  */
 export const load: LayoutServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
@@ -33,7 +27,6 @@ export const load: LayoutServerLoad = async (event) => {
 		changesCursor: cursor,
 		members: members.map((m) => ({ id: m.userId, name: m.name, role: m.role })),
 		platforms: [...new Set(connections.filter((c) => c.status === 'active').map((c) => c.platform))],
-		canned: canned.map(({ id, shortcut, body }) => ({ id, shortcut, body })),
-		collabToken: event.cookies.get(SESSION_COOKIE) ?? ''
+		canned: canned.map(({ id, shortcut, body }) => ({ id, shortcut, body }))
 	};
 };
