@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 4173);
+// The AI tests start a fake Ollama here; the server under test is pointed at it.
+process.env.OLLAMA_HOST ??= `http://127.0.0.1:${port + 1}`;
 
 /** End-to-end tests in Debian's Chromium against the real server on a fresh PostgreSQL database. */
 export default defineConfig({
@@ -28,6 +30,6 @@ export default defineConfig({
 		timeout: 120_000,
 		stdout: 'ignore',
 		stderr: 'pipe',
-		env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000' }
+		env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', OLLAMA_HOST: process.env.OLLAMA_HOST }
 	}
 });

@@ -6,11 +6,14 @@
 export class ApiRequestError extends Error {
 	readonly status: number;
 	readonly code: string;
-	constructor(status: number, code: string, message: string) {
+	/** The error's `reason`, when the API gives one (e.g. `ai_unavailable`'s). */
+	readonly reason: string | null;
+	constructor(status: number, code: string, message: string, reason: string | null = null) {
 		super(message);
 		this.name = 'ApiRequestError';
 		this.status = status;
 		this.code = code;
+		this.reason = reason;
 	}
 }
 
@@ -35,8 +38,9 @@ export function apiClient(workspaceId: string, fetcher: typeof fetch = fetch): A
 		if (response.status === 204) return undefined as T;
 		const data = await response.json().catch(() => null);
 		if (!response.ok) {
-			const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
-			throw new ApiRequestError(response.status, error?.code ?? 'http_' + response.status, error?.message ?? response.statusText);
+			const error = (data as { error?: { code?: string; message?: string; reason?: unknown } } | null)?.error;
+			const reason = typeof error?.reason === 'string' ? error.reason : null;
+			throw new ApiRequestError(response.status, error?.code ?? 'http_' + response.status, error?.message ?? response.statusText, reason);
 		}
 		return data as T;
 	}
