@@ -8,6 +8,7 @@ function email(label: string) {
 
 async function signUp(page: Page, name: string, address: string, shop: string) {
 	await page.goto('/signup');
+	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
 	await page.getByLabel('Your name').fill(name);
 	await page.getByLabel('E-mail').fill(address);
 	await page.getByLabel('Password').fill(password);
@@ -47,6 +48,7 @@ test('after logging out, a protected page sends you to log in and back after', a
 
 test('a wrong password keeps the e-mail typed and says nothing about the account', async ({ page }) => {
 	await page.goto('/login');
+	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
 	await page.getByLabel('E-mail').fill('nobody@example.test');
 	await page.getByLabel('Password').fill('wrong password');
 	await page.getByTestId('login-submit').click();

@@ -20,6 +20,7 @@ let platform: FakePlatform;
 let ollama: FakeOllama;
 let token: string;
 let workspaceId: string;
+let connectionId: string | undefined;
 let webhookUrl: string;
 
 async function rest(method: string, path: string, body?: unknown) {
@@ -49,6 +50,7 @@ async function open(browser: Browser, email: string, conversationId: string): Pr
 	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
 	const page = await context.newPage();
 	await page.goto('/login');
+	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
 	await page.getByLabel('E-mail').fill(email);
 	await page.getByLabel('Password').fill(PASSWORD);
 	await page.getByTestId('login-submit').click();
@@ -90,9 +92,12 @@ test.beforeAll(async () => {
 	});
 	expect(created.status, JSON.stringify(created.json)).toBe(201);
 	webhookUrl = created.json.connection.webhookUrl;
+	connectionId = created.json.connection.id;
 });
 
 test.afterAll(async () => {
+	// The demo workspace is shared by every e2e file: leave no connection behind.
+	if (connectionId) await rest('DELETE', `/api/v1/connections/${connectionId}`);
 	await platform?.close();
 	await ollama?.close();
 });

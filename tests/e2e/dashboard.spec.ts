@@ -74,6 +74,7 @@ test('a supervisor watches today’s figures, switches period, and sees them cou
 	const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'en-GB' });
 	const page = await context.newPage();
 	await page.goto('/login');
+	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
 	await page.getByLabel('E-mail').fill(SUPERVISOR);
 	await page.getByLabel('Password').fill(PASSWORD);
 	await page.getByTestId('login-submit').click();

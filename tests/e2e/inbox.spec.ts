@@ -53,6 +53,7 @@ async function logIn(browser: Browser, email: string, viewport = { width: 1440, 
 	const context = await browser.newContext({ viewport, locale: 'en-GB' });
 	const page = await context.newPage();
 	await page.goto('/login');
+	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
 	await page.getByLabel('E-mail').fill(email);
 	await page.getByLabel('Password').fill(PASSWORD);
 	await page.getByTestId('login-submit').click();
@@ -102,6 +103,8 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+	// The demo workspace is shared by every e2e file: leave no connection behind.
+	if (connection) await rest('DELETE', `/api/v1/connections/${connection.id}`);
 	await fake?.close();
 });
 
