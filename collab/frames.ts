@@ -91,6 +91,20 @@ export function inspectFrame(data: Uint8Array, limits: FrameLimits = defaultFram
 	}
 }
 
+const inspected = new WeakMap<Uint8Array, FrameInfo>();
+
+/**
+ * `inspectFrame`, remembered for the very bytes checked: the socket edge checks every frame, and
+ * the Limits extension then reads the same Uint8Array's envelope without decoding it again.
+ */
+export function inspectOnce(data: Uint8Array, limits: FrameLimits = defaultFrameLimits): ReturnType<typeof inspectFrame> {
+	const known = inspected.get(data);
+	if (known) return { ok: true, frame: known };
+	const result = inspectFrame(data, limits);
+	if (result.ok) inspected.set(data, result.frame);
+	return result;
+}
+
 /**
  * A token bucket per connection: `burst` frames at once, refilled at `perSecond`. Typing sends a
  * few frames per keystroke batch; a client far above that is misbehaving.

@@ -7,13 +7,15 @@ import {
 	conversationDoc,
 	conversationDocName,
 	insertIntoWindow,
+	insertManyIntoWindow,
 	isStatus,
 	isValidLabel,
+	setDeliveries,
 	setDelivery,
 	type DeliveryState,
 	type WindowMessage
 } from '../src/lib/conversation-doc.ts';
-import { LiveDocumentNotFound, type LiveDocuments, type LiveMetaPatch, type LiveOrigin } from '../src/lib/server/ports.ts';
+import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveMetaPatch, type LiveOrigin } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
 import type { ServerContext } from './context.ts';
 
@@ -24,6 +26,16 @@ export interface LiveDocumentWriterOptions {
 	db: Queryable;
 	/** @default WINDOW_SIZE (50) */
 	windowSize?: number;
+	/** Documents `appendMessages` writes at once (each may have to load first). @default 8 */
+	maxParallelDocuments?: number;
+	/**
+	 * Whether `appendMessages` loads a document that is not open on this instance. Without Redis
+	 * (one instance) it need not: the rows are committed before the call, and every load seeds
+	 * the window from PostgreSQL (WindowSeed), so loading a document nobody has open only to
+	 * append, store and unload it again is work with no reader. With Redis another instance may
+	 * have it open, so it is loaded and the change travels through Redis. @default true
+	 */
+	loadColdDocuments?: boolean;
 }
 
 /**
@@ -37,11 +49,15 @@ export class LiveDocumentWriter implements LiveDocuments {
 	private readonly hocuspocus: Hocuspocus;
 	private readonly db: Queryable;
 	private readonly windowSize: number;
+	private readonly maxParallel: number;
+	private readonly loadColdDocuments: boolean;
 
 	constructor(options: LiveDocumentWriterOptions) {
 		this.hocuspocus = options.hocuspocus;
 		this.db = options.db;
 		this.windowSize = options.windowSize ?? WINDOW_SIZE;
+		this.maxParallel = Math.max(1, options.maxParallelDocuments ?? 8);
+		this.loadColdDocuments = options.loadColdDocuments ?? true;
 	}
 
 	async appendMessage(workspaceId: string, conversationId: string, message: WindowMessage, origin: LiveOrigin): Promise<void> {
@@ -51,6 +67,76 @@ export class LiveDocumentWriter implements LiveDocuments {
 				setDelivery(document, message.id, { state: message.deliveryState, reason: message.deliveryError, at: new Date().toISOString() });
 			}
 		});
+	}
+
+	async appendMessages(appends: readonly LiveAppend[]): Promise<PromiseSettledResult<void>[]> {
+		const results: PromiseSettledResult<void>[] = new Array(appends.length);
+		const hot: number[] = [];
+		appends.forEach((append, index) => {
+			if (this.loadColdDocuments || this.isOpen(append.conversationId)) hot.push(index);
+			else results[index] = { status: 'fulfilled', value: undefined }; // its next load seeds it from PostgreSQL
+		});
+		if (hot.length === 0) return results;
+		// One workspace check for the whole batch, before any document is opened.
+		let workspaceOf: Map<string, string>;
+		try {
+			const { rows } = await this.db.query<{ id: string; workspace_id: string }>('select id, workspace_id from conversations where id = any($1::uuid[])', [
+				[...new Set(hot.map((i) => appends[i].conversationId))]
+			]);
+			workspaceOf = new Map(rows.map((r) => [r.id, r.workspace_id]));
+		} catch (error) {
+			for (const index of hot) results[index] = { status: 'rejected', reason: error };
+			return results;
+		}
+		// Entries for one conversation (and origin) share one transaction.
+		const groups = new Map<string, { append: LiveAppend; messages: WindowMessage[]; indexes: number[] }>();
+		for (const index of hot) {
+			const append = appends[index];
+			if (workspaceOf.get(append.conversationId) !== append.workspaceId) {
+				results[index] = { status: 'rejected', reason: new LiveDocumentNotFound(append.conversationId) };
+				continue;
+			}
+			const key = `${append.conversationId}|${JSON.stringify(append.origin)}`;
+			const group = groups.get(key) ?? { append, messages: [], indexes: [] };
+			group.messages.push(...append.messages);
+			group.indexes.push(index);
+			groups.set(key, group);
+		}
+		const queue = [...groups.values()];
+		const worker = async () => {
+			for (let group = queue.shift(); group; group = queue.shift()) {
+				const { append, messages, indexes } = group;
+				let result: PromiseSettledResult<void>;
+				try {
+					await this.open(append.workspaceId, append.conversationId, append.origin, (document) => this.insertAll(document, messages));
+					result = { status: 'fulfilled', value: undefined };
+				} catch (error) {
+					result = { status: 'rejected', reason: error };
+				}
+				for (const index of indexes) results[index] = result;
+			}
+		};
+		await Promise.all(Array.from({ length: Math.min(this.maxParallel, queue.length) }, worker));
+		return results;
+	}
+
+	/** Loaded or loading on this instance (a load in progress seeds after the caller's commit, or is written into). */
+	private isOpen(conversationId: string): boolean {
+		const name = conversationDocName(conversationId);
+		return this.hocuspocus.documents.has(name) || this.hocuspocus.loadingDocuments.has(name);
+	}
+
+	/** The window and delivery changes of a batch for one document, inside its transaction. */
+	private insertAll(document: Document, messages: WindowMessage[]): void {
+		insertManyIntoWindow(document, messages, this.windowSize);
+		const outgoing = messages.filter((m) => m.direction === 'out' && m.deliveryState);
+		if (outgoing.length === 0) return;
+		// A message already in the window may carry an older state than the row it is mirrored from.
+		const at = new Date().toISOString();
+		setDeliveries(
+			document,
+			outgoing.map((m) => [m.id, { state: m.deliveryState!, reason: m.deliveryState === 'failed' ? m.deliveryError : null, at }])
+		);
 	}
 
 	async setDeliveryState(
@@ -94,6 +180,11 @@ export class LiveDocumentWriter implements LiveDocuments {
 		// Checked before the document is opened: a writer can never load another workspace's document.
 		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
 		if (!rowCount) throw new LiveDocumentNotFound(conversationId);
+		await this.open(workspaceId, conversationId, origin, change);
+	}
+
+	/** One direct connection, one transaction. The caller has checked the workspace. */
+	private async open(workspaceId: string, conversationId: string, origin: LiveOrigin, change: (document: Document) => void): Promise<void> {
 		const context: ServerContext = { kind: 'server', origin, workspaceId, conversationId };
 		const connection = await this.hocuspocus.openDirectConnection(conversationDocName(conversationId), context);
 		try {

@@ -1,6 +1,6 @@
 import type { Document, Extension, beforeHandleMessagePayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import { inspectFrame } from '../frames.ts';
+import { inspectOnce } from '../frames.ts';
 import { logger } from '../../src/lib/server/log.ts';
 
 const log = logger('collab');
@@ -31,7 +31,8 @@ export class Limits implements Extension {
 	}
 
 	async beforeHandleMessage({ document, update, socketId }: beforeHandleMessagePayload): Promise<void> {
-		const inspected = inspectFrame(update);
+		// Already decoded at the socket edge (collab/upgrade.ts): a WeakMap hit, no second decode.
+		const inspected = inspectOnce(update);
 		if (!inspected.ok || inspected.frame.updateBytes === 0) return;
 		let estimate = this.estimates.get(document) ?? 0;
 		if (estimate + inspected.frame.updateBytes > this.maxBytes) {

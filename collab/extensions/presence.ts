@@ -1,4 +1,4 @@
-import type { Extension, beforeHandleAwarenessPayload } from '@hocuspocus/server';
+import type { Connection, Document, Extension, beforeHandleAwarenessPayload } from '@hocuspocus/server';
 import type { CollabContext } from '../context.ts';
 
 export interface PresenceConfiguration {
@@ -33,15 +33,11 @@ export class Presence implements Extension {
 			return;
 		}
 		const own = document.getClients(connection);
-		const others = new Set<number>();
-		for (const [other, entry] of document.connections) if (other !== connection) for (const id of entry.clients) others.add(id);
 		let count = own.size;
 		for (const [clientId, state] of [...states]) {
-			if (others.has(clientId)) {
-				states.delete(clientId);
-				continue;
-			}
-			if (!own.has(clientId) && ++count > this.maxClients) {
+			// The usual update is from a client id this connection already holds: O(1). Only a new id
+			// is looked for among the other connections (once per id, not once per update).
+			if (!own.has(clientId) && (heldByAnother(document, connection, clientId) || ++count > this.maxClients)) {
 				states.delete(clientId);
 				continue;
 			}
@@ -54,4 +50,9 @@ export class Presence implements Extension {
 			state.user = { ...context.user };
 		}
 	}
+}
+
+function heldByAnother(document: Document, connection: Connection, clientId: number): boolean {
+	for (const [other, entry] of document.connections) if (other !== connection && entry.clients.has(clientId)) return true;
+	return false;
 }

@@ -49,6 +49,7 @@ export class GroupCommitter {
 	readonly #onCommit?: (inserted: number) => void;
 	#queue: Pending[] = [];
 	#inFlight = 0;
+	#lastAddAt = -Infinity;
 	#idle: (() => void)[] = [];
 
 	constructor(options: GroupCommitOptions) {
@@ -61,15 +62,24 @@ export class GroupCommitter {
 	/** Resolves once `rows` are committed (a redelivered row is skipped, not an error). */
 	add(rows: InboundRow[]): Promise<void> {
 		if (rows.length === 0) return Promise.resolve();
+		this.#lastAddAt = performance.now();
 		return new Promise<void>((resolve, reject) => {
 			this.#queue.push({ rows, resolve, reject });
 			this.#pump();
 		});
 	}
 
-	/** True while every flush slot is taken and requests wait: the workers should step back. */
+	/** True while every flush slot is taken and requests wait. */
 	busy(): boolean {
 		return this.#inFlight >= this.#maxInFlight && this.#queue.length > 0;
+	}
+
+	/**
+	 * True while webhooks are being acknowledged: rows wait or are being written, or some arrived
+	 * within the last `quietMs`. The workers pace themselves while it holds (see IngestWorker).
+	 */
+	pressure(quietMs = 50): boolean {
+		return this.#queue.length > 0 || this.#inFlight > 0 || performance.now() - this.#lastAddAt < quietMs;
 	}
 
 	/** Resolves once nothing is queued or in flight (for shutdown). */

@@ -59,10 +59,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	const endpoints: PlatformEndpoints = { origin: options.config.origin, apiUrls: options.config.platformApiUrls, fetch: options.fetch };
 	const connections = new ConnectionCache({ db, keyRing, connectors });
 	const orders = new OrdersService({ db, connectors, connections, endpoints });
-	// Acknowledging webhooks comes first: while every group-commit slot is busy, the ingest worker
-	// and its mirroring step back (a bounded pause per pass), and catch up when the burst is over.
+	// Acknowledging webhooks comes first: while webhooks are arriving, the ingest worker and its
+	// mirroring pace themselves (a bounded rest before each pass), and catch up when the burst is over.
 	let committer: GroupCommitter | undefined;
-	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, yieldTo: () => committer?.busy() ?? false });
+	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, yieldTo: () => committer?.pressure() ?? false });
 	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
 	let running = false;
 	let scheduler: Scheduler | undefined;

@@ -34,17 +34,51 @@ export interface IngestWorkerOptions {
 	concurrency?: number;
 	/** An event that keeps failing is set aside (processed, with last_error) after this many tries. @default 5 */
 	maxAttempts?: number;
-	/** While this says so, each pass (and each mirror chunk) waits a little first, at most `maxYieldMs`. */
+	/**
+	 * While this says so (webhooks are being acknowledged), each pass and each mirror chunk first
+	 * rests `yieldRatio` times as long as the previous one took, at most `maxYieldMs`: on a busy
+	 * server processing takes a bounded share of the time, acknowledging the rest, and it catches
+	 * up at full speed once the burst is over. It never stops: every pass still runs.
+	 */
 	yieldTo?: () => boolean;
-	/** @default 100 */
+	/** @default 3 */
+	yieldRatio?: number;
+	/** @default 250 */
 	maxYieldMs?: number;
 }
 
 /** Waits while `busy()` says so, up to `maxMs`. */
 export async function stepBack(busy: (() => boolean) | undefined, maxMs: number): Promise<void> {
-	if (!busy) return;
-	const until = Date.now() + maxMs;
-	while (busy() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 2));
+	if (!busy || maxMs <= 0) return;
+	const until = performance.now() + maxMs;
+	while (busy() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 2));
+}
+
+/**
+ * Paces a repeated step while `busy()`: before each step, rests `ratio` × the last step's duration
+ * (between 2 ms and `maxMs`). A slow step (a loaded CPU, a busy database) earns a longer rest.
+ */
+export class Pacer {
+	readonly #busy: (() => boolean) | undefined;
+	readonly #ratio: number;
+	readonly #maxMs: number;
+	#lastMs = 0;
+
+	constructor(busy: (() => boolean) | undefined, ratio: number, maxMs: number) {
+		this.#busy = busy;
+		this.#ratio = ratio;
+		this.#maxMs = maxMs;
+	}
+
+	async run<T>(step: () => Promise<T>): Promise<T> {
+		await stepBack(this.#busy, Math.min(this.#maxMs, Math.max(2, this.#lastMs * this.#ratio)));
+		const started = performance.now();
+		try {
+			return await step();
+		} finally {
+			this.#lastMs = performance.now() - started;
+		}
+	}
 }
 
 interface ClaimedEvent {
@@ -75,8 +109,7 @@ export class IngestWorker {
 	readonly #maxAttempts: number;
 	readonly #loop: DrainLoop;
 	readonly #mirror: MirrorQueue;
-	readonly #yieldTo: (() => boolean) | undefined;
-	readonly #maxYieldMs: number;
+	readonly #pacer: Pacer;
 
 	constructor(options: IngestWorkerOptions) {
 		this.#db = options.db;
@@ -85,9 +118,11 @@ export class IngestWorker {
 		this.#batchSize = options.batchSize ?? 200;
 		this.#maxAttempts = options.maxAttempts ?? 5;
 		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
-		this.#yieldTo = options.yieldTo;
-		this.#maxYieldMs = options.maxYieldMs ?? 100;
-		this.#mirror = new MirrorQueue(options.db, options.live, { beforeChunk: () => stepBack(this.#yieldTo, this.#maxYieldMs) });
+		const ratio = options.yieldRatio ?? 3;
+		const maxYieldMs = options.maxYieldMs ?? 250;
+		this.#pacer = new Pacer(options.yieldTo, ratio, maxYieldMs);
+		const mirrorPacer = new Pacer(options.yieldTo, ratio, maxYieldMs);
+		this.#mirror = new MirrorQueue(options.db, options.live, { around: (chunk) => mirrorPacer.run(chunk) });
 	}
 
 	/** Asks for a drain soon; cheap to call after every committed webhook batch. */
@@ -107,8 +142,11 @@ export class IngestWorker {
 	}
 
 	/** One batch. Resolves true when there may be more. */
-	async pass(): Promise<boolean> {
-		await stepBack(this.#yieldTo, this.#maxYieldMs);
+	pass(): Promise<boolean> {
+		return this.#pacer.run(() => this.#pass());
+	}
+
+	async #pass(): Promise<boolean> {
 		let claimed: ClaimedEvent[] = [];
 		let effects: Effects | undefined;
 		try {

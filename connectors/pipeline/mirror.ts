@@ -1,5 +1,5 @@
 import type { Queryable } from '../../src/lib/server/db.ts';
-import { LiveDocumentNotFound, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
+import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
 import type { DeliveryState, WindowAttachment, WindowMessage } from '../../src/lib/conversation-doc.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
@@ -43,32 +43,36 @@ export function windowMessage(row: MirrorRow): WindowMessage {
 	};
 }
 
-async function mirrorOne(live: LiveDocuments, row: MirrorRow, origin: LiveOrigin): Promise<boolean> {
-	try {
-		await live.appendMessage(row.workspace_id, row.conversation_id, windowMessage(row), origin);
-		if (row.direction === 'out' && row.delivery_state) {
-			await live.setDeliveryState(row.workspace_id, row.conversation_id, row.id, row.delivery_state, row.delivery_error, origin);
-		}
-		return true;
-	} catch (error) {
-		// The conversation is gone: nothing to mirror into, ever.
-		if (error instanceof LiveDocumentNotFound) return true;
-		log.warn('mirror_failed', { message_id: row.id, conversation_id: row.conversation_id, error: errorMessage(error) });
-		return false;
-	}
-}
-
 /**
- * Writes rows into their documents (a few at a time) and marks the ones that made it, guarded by
- * the delivery state they were mirrored with: a state that changed meanwhile stays unmirrored.
+ * Writes rows into their documents and marks the ones that made it, guarded by the delivery state
+ * they were mirrored with: a state that changed meanwhile stays unmirrored. One `appendMessages`
+ * call for all of them (one workspace check, one document transaction per conversation) and one
+ * update to mark them: the round trips do not grow with the rows.
  */
-export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin, parallel = 8): Promise<number> {
-	const done: MirrorRow[] = [];
-	for (let i = 0; i < rows.length; i += parallel) {
-		const slice = rows.slice(i, i + parallel);
-		const results = await Promise.all(slice.map((row) => mirrorOne(live, row, origin(row))));
-		slice.forEach((row, j) => results[j] && done.push(row));
+export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin): Promise<number> {
+	if (rows.length === 0) return 0;
+	// One entry per (conversation, origin); appendMessages groups by conversation itself as well.
+	const entries = new Map<string, { append: LiveAppend; rows: MirrorRow[] }>();
+	for (const row of rows) {
+		const rowOrigin = origin(row);
+		const key = `${row.conversation_id}|${JSON.stringify(rowOrigin)}`;
+		let entry = entries.get(key);
+		if (!entry) {
+			entry = { append: { workspaceId: row.workspace_id, conversationId: row.conversation_id, messages: [], origin: rowOrigin }, rows: [] };
+			entries.set(key, entry);
+		}
+		entry.append.messages.push(windowMessage(row));
+		entry.rows.push(row);
 	}
+	const list = [...entries.values()];
+	const results = await live.appendMessages(list.map((e) => e.append));
+	const done: MirrorRow[] = [];
+	results.forEach((result, i) => {
+		const { rows: mirrored, append } = list[i];
+		// The conversation is gone: nothing to mirror into, ever.
+		if (result.status === 'fulfilled' || result.reason instanceof LiveDocumentNotFound) done.push(...mirrored);
+		else log.warn('mirror_failed', { conversation_id: append.conversationId, messages: mirrored.length, error: errorMessage(result.reason) });
+	});
 	if (done.length > 0) {
 		await db.query(
 			`update messages m set mirrored_at = now()
@@ -104,19 +108,29 @@ export class MirrorQueue {
 	readonly #db: Queryable;
 	readonly #live: LiveDocuments;
 	readonly #highWater: number;
-	readonly #parallel: number;
-	readonly #beforeChunk: () => Promise<void>;
+	readonly #chunk: number;
+	readonly #around: (chunk: () => Promise<void>) => Promise<void>;
 	#queue: { row: MirrorRow; origin: LiveOrigin }[] = [];
 	#running = false;
 	#waiters: (() => void)[] = [];
 	#idle: (() => void)[] = [];
 
-	constructor(db: Queryable, live: LiveDocuments, options: { highWater?: number; parallel?: number; beforeChunk?: () => Promise<void> } = {}) {
-		this.#beforeChunk = options.beforeChunk ?? (async () => {});
+	/**
+	 * `highWater`: waiting rows above which `push` waits (@default 5000). `chunk`: rows per
+	 * `mirrorMessages` call; the bigger, the more of a conversation's messages share one document
+	 * transaction (@default 500). `around`: runs each chunk (the ingest worker paces them while
+	 * webhooks are being acknowledged).
+	 */
+	constructor(
+		db: Queryable,
+		live: LiveDocuments,
+		options: { highWater?: number; chunk?: number; around?: (chunk: () => Promise<void>) => Promise<void> } = {}
+	) {
+		this.#around = options.around ?? ((chunk) => chunk());
 		this.#db = db;
 		this.#live = live;
 		this.#highWater = options.highWater ?? 5_000;
-		this.#parallel = options.parallel ?? 8;
+		this.#chunk = Math.max(1, options.chunk ?? 500);
 	}
 
 	async push(rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin): Promise<void> {
@@ -134,12 +148,13 @@ export class MirrorQueue {
 		this.#running = true;
 		try {
 			while (this.#queue.length > 0) {
-				await this.#beforeChunk();
-				const chunk = this.#queue.splice(0, 100);
-				const origins = new Map(chunk.map((c) => [c.row, c.origin]));
-				await mirrorMessages(this.#db, this.#live, chunk.map((c) => c.row), (row) => origins.get(row)!, this.#parallel).catch((error) =>
-					log.warn('mirror_mark_failed', { error: errorMessage(error) })
-				);
+				await this.#around(async () => {
+					const chunk = this.#queue.splice(0, this.#chunk);
+					const origins = new Map(chunk.map((c) => [c.row, c.origin]));
+					await mirrorMessages(this.#db, this.#live, chunk.map((c) => c.row), (row) => origins.get(row)!).catch((error) =>
+						log.warn('mirror_mark_failed', { error: errorMessage(error) })
+					);
+				});
 				if (this.#queue.length <= this.#highWater) for (const wake of this.#waiters.splice(0)) wake();
 			}
 		} finally {

@@ -12,7 +12,7 @@ import * as Y from 'yjs';
  * | `notes`    | Y.Array<Note> (plain)    | agents append; the server corrects the author |
  * | `draft`    | Y.XmlFragment            | agents through Tiptap's Collaboration extension |
  * | `messages` | Y.Array<WindowMessage>   | the server only: the bounded recent window |
- * | `delivery` | Y.Map<messageId, Delivery> | the server only: state of outgoing messages |
+ * | `delivery` | Y.Map<messageId, Delivery> | the server only: delivery states that changed after the message entered the window |
  *
  * PostgreSQL is the source of truth for messages; `messages` holds at most WINDOW_SIZE of the most
  * recent ones, in (sentAt, id) order. See collab/README.md for how the window is trimmed.
@@ -63,7 +63,7 @@ export interface WindowMessage {
 	attachments: WindowAttachment[];
 	/** ISO 8601. */
 	sentAt: string;
-	/** Delivery state when the message entered the window; `delivery` overrides it. */
+	/** Delivery state when the message entered the window; an entry in `delivery` overrides it (see `readMessages`). */
 	deliveryState: DeliveryState | null;
 	deliveryError: string | null;
 }
@@ -237,14 +237,33 @@ export function readMessages(doc: Y.Doc): LiveMessage[] {
 	const { messages, delivery } = conversationDoc(doc);
 	const byId = new Map<string, WindowMessage>();
 	for (const message of messages.toArray()) if (message && !byId.has(message.id)) byId.set(message.id, message);
-	return [...byId.values()].sort(compareMessages).map((message) => ({ ...message, delivery: delivery.get(message.id) ?? null }));
+	return [...byId.values()].sort(compareMessages).map((message) => ({ ...message, delivery: delivery.get(message.id) ?? enteredWith(message) }));
+}
+
+/** The delivery state a window entry carries from when it entered the window (the `delivery` map only holds changes since). */
+function enteredWith(message: WindowMessage): Delivery | null {
+	return message.deliveryState ? { state: message.deliveryState, reason: message.deliveryError ?? null, at: message.sentAt } : null;
+}
+
+/** True when `state` says no more than what the window entry already carries. */
+function sameAsEntered(message: WindowMessage | undefined, state: Delivery): boolean {
+	return !!message && message.deliveryState === state.state && (message.deliveryError ?? null) === (state.reason ?? null);
 }
 
 export function compareMessages(a: Pick<WindowMessage, 'sentAt' | 'id'>, b: Pick<WindowMessage, 'sentAt' | 'id'>): number {
-	const at = Date.parse(a.sentAt);
-	const bt = Date.parse(b.sentAt);
-	if (at !== bt) return at - bt;
+	// Two toISOString() values (24 characters, UTC) order as strings: no parsing on the hot path.
+	if (a.sentAt !== b.sentAt) {
+		if (isUtcIso(a.sentAt) && isUtcIso(b.sentAt)) return a.sentAt < b.sentAt ? -1 : 1;
+		const at = Date.parse(a.sentAt);
+		const bt = Date.parse(b.sentAt);
+		if (at !== bt) return at - bt;
+	}
 	return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`, the only shape toISOString() gives for years 0–9999. */
+function isUtcIso(value: string): boolean {
+	return typeof value === 'string' && value.length === 24 && value.charCodeAt(23) === 90 /* Z */ && value.charCodeAt(10) === 84 /* T */;
 }
 
 /** Cuts an over-long body for the window. */
@@ -269,6 +288,60 @@ export function insertIntoWindow(doc: Y.Doc, message: WindowMessage, windowSize 
 	messages.insert(index, [toWindowMessage(message)]);
 	trimWindow(doc, windowSize);
 	return true;
+}
+
+/**
+ * Server only. `insertIntoWindow` for many messages in one pass (run it inside one transaction):
+ * the window is read once, duplicates (in the window or in `batch`) are skipped, and only the
+ * messages that still belong to the newest `windowSize` are written, so a burst larger than the
+ * window leaves no inserted-then-trimmed entries behind. Runs of messages that land at the same
+ * place are inserted together (at the end, the usual case, that is one insert). Returns the
+ * messages written.
+ */
+export function insertManyIntoWindow(doc: Y.Doc, batch: readonly WindowMessage[], windowSize = WINDOW_SIZE): WindowMessage[] {
+	const { messages } = conversationDoc(doc);
+	dedupeWindow(messages);
+	const current = messages.toArray();
+	const known = new Set(current.map((m) => m.id));
+	const fresh: WindowMessage[] = [];
+	for (const message of batch) {
+		if (known.has(message.id)) continue;
+		known.add(message.id);
+		fresh.push(message);
+	}
+	if (fresh.length === 0) return [];
+	fresh.sort(compareMessages);
+	// The newest `windowSize` of window ∪ batch (both sorted: walk them from the end); a new message
+	// older than all of those is never written.
+	let keep = fresh;
+	if (current.length + fresh.length > windowSize) {
+		const ordered = current.slice().sort(compareMessages); // already in order, unless two writers raced
+		let i = ordered.length - 1;
+		let j = fresh.length - 1;
+		for (let taken = 0; taken < windowSize && j >= 0; taken++) {
+			if (i >= 0 && compareMessages(ordered[i], fresh[j]) > 0) i -= 1;
+			else j -= 1;
+		}
+		keep = fresh.slice(j + 1);
+	}
+	if (keep.length === 0) return [];
+	// Insert from the newest down so earlier indexes stay valid; consecutive messages at one index go in together.
+	let index = current.length;
+	let run: WindowMessage[] = [];
+	for (let i = keep.length - 1; i >= 0; i--) {
+		const message = keep[i];
+		let at = index;
+		while (at > 0 && compareMessages(current[at - 1], message) > 0) at -= 1;
+		if (at !== index && run.length > 0) {
+			messages.insert(index, run.map(toWindowMessage));
+			run = [];
+		}
+		index = at;
+		run.unshift(message);
+	}
+	if (run.length > 0) messages.insert(index, run.map(toWindowMessage));
+	trimWindow(doc, windowSize);
+	return keep;
 }
 
 /** Server only. Deletes the oldest entries (and their delivery states) beyond `windowSize`. */
@@ -313,18 +386,38 @@ export function reconcileWindow(doc: Y.Doc, desired: WindowMessage[], deliveries
 		messages.insert(index, [toWindowMessage(message)]);
 	}
 	for (const key of [...delivery.keys()]) if (!wanted.has(key)) delivery.delete(key);
-	for (const [id, state] of deliveries) {
-		const existing = delivery.get(id);
-		if (!existing || existing.state !== state.state || existing.reason !== state.reason) delivery.set(id, state);
+	const entries = new Map(messages.toArray().map((m) => [m.id, m]));
+	for (const [id, state] of deliveries) putDelivery(delivery, entries.get(id), id, state);
+}
+
+/**
+ * The `delivery` map holds only states that differ from what the window entry carries (a reply
+ * entered as queued, then sent or failed): most outgoing messages enter with their final state
+ * and cost no entry. Readers go through `readMessages`, which falls back to the entry's own state.
+ */
+function putDelivery(delivery: Y.Map<Delivery>, message: WindowMessage | undefined, id: string, state: Delivery): void {
+	const existing = delivery.get(id);
+	if (sameAsEntered(message, state)) {
+		if (existing) delivery.delete(id);
+		return;
 	}
+	if (!existing || existing.state !== state.state || existing.reason !== state.reason) delivery.set(id, state);
 }
 
 /** Server only. Records the delivery state of an outgoing message that is in the window. */
 export function setDelivery(doc: Y.Doc, messageId: string, state: Delivery): boolean {
 	const { messages, delivery } = conversationDoc(doc);
-	if (!messages.toArray().some((m) => m.id === messageId)) return false;
-	delivery.set(messageId, state);
+	const message = messages.toArray().find((m) => m.id === messageId);
+	if (!message) return false;
+	putDelivery(delivery, message, messageId, state);
 	return true;
+}
+
+/** Server only. `setDelivery` for many messages of one document (one read of the window). */
+export function setDeliveries(doc: Y.Doc, states: Iterable<[messageId: string, state: Delivery]>): void {
+	const { messages, delivery } = conversationDoc(doc);
+	const entries = new Map(messages.toArray().map((m) => [m.id, m]));
+	for (const [id, state] of states) if (entries.has(id)) putDelivery(delivery, entries.get(id), id, state);
 }
 
 /** Empties the shared draft for everyone (after Send). */

@@ -35,8 +35,8 @@ function outgoing(id: string, sentAt: Date, body = 'Your order has shipped'): Wi
 async function insertOutgoing(conversationId: string, message: WindowMessage) {
 	await db.query(
 		`insert into messages (id, workspace_id, conversation_id, connection_id, direction, sender_type, author_id, body, delivery_state, sent_at)
-		 values ($1, $2, $3, $4, 'out', 'agent', $5, $6, 'queued', $7)`,
-		[message.id, fx.workspaceId, conversationId, fx.connectionId, message.authorId, message.body, message.sentAt]
+		 values ($1, $2, $3, $4, 'out', 'agent', $5, $6, $8, $7)`,
+		[message.id, fx.workspaceId, conversationId, fx.connectionId, message.authorId, message.body, message.sentAt, message.deliveryState ?? 'queued']
 	);
 }
 
@@ -87,6 +87,52 @@ describe('the bounded messages window', () => {
 		expect(messages.at(-1)!.delivery?.state).toBe('queued');
 		await server.collab.live.setDeliveryState(fx.workspaceId, conversationId, newer.id, 'sent', null, { source: 'outbox' });
 		await waitFor(() => readMessages(client.doc).at(-1)?.delivery?.state === 'sent', 'the delivery state');
+		disconnect(client);
+	});
+
+	it('a batch of appends larger than the window leaves only the newest messages, each once, in order, with nothing to trim', async () => {
+		const conversationId = await fx.newConversation();
+		await insertMessages(db, fx, conversationId, 10);
+		const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		expect(await client.ready).toBe(true);
+		const start = Date.now() + 60_000;
+		const burst = Array.from({ length: WINDOW_SIZE + 30 }, (_, i) => ({ ...outgoing(crypto.randomUUID(), new Date(start + i * 1000), `reply ${i}`), deliveryState: 'sent' as const }));
+		for (const message of burst) await insertOutgoing(conversationId, message);
+		// Shuffled, split over two entries of one conversation, and one message twice.
+		const shuffled = [...burst].sort(() => Math.random() - 0.5);
+		const half = shuffled.length / 2;
+		const origin = { source: 'connector', platform: 'line' } as const;
+		const results = await server.collab.live.appendMessages([
+			{ workspaceId: fx.workspaceId, conversationId, messages: shuffled.slice(0, half), origin },
+			{ workspaceId: fx.workspaceId, conversationId, messages: [...shuffled.slice(half), shuffled[0]], origin },
+			{ workspaceId: fx.workspaceId, conversationId: await fx.newConversation(), messages: [], origin: { source: 'outbox' } }
+		]);
+		expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+		const newest = burst.slice(-WINDOW_SIZE).map((m) => m.id);
+		await waitFor(() => readMessages(client.doc).at(-1)?.id === newest.at(-1), 'the newest message');
+		expect(readMessages(client.doc).map((m) => m.id)).toEqual(newest);
+		expect(conversationDoc(client.doc).messages.toArray().map((m) => m.id)).toEqual(newest);
+		// Each entered the window already sent: shown as sent, with no separate delivery entry.
+		expect(readMessages(client.doc).every((m) => m.delivery?.state === 'sent')).toBe(true);
+		expect(conversationDoc(client.doc).delivery.size).toBe(0);
+		disconnect(client);
+	});
+
+	it('a batch append to another workspace’s conversation is refused for that conversation only', async () => {
+		const other = await createFixture(db);
+		const mine = await fx.newConversation();
+		const message = outgoing(crypto.randomUUID(), new Date());
+		await insertOutgoing(mine, message);
+		const client = connect(server.url, `conversation:${mine}`, fx.agentA.token);
+		expect(await client.ready).toBe(true);
+		const results = await server.collab.live.appendMessages([
+			{ workspaceId: other.workspaceId, conversationId: mine, messages: [message], origin: { source: 'outbox' } },
+			{ workspaceId: fx.workspaceId, conversationId: mine, messages: [message], origin: { source: 'outbox' } }
+		]);
+		expect(results[0].status).toBe('rejected');
+		expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(LiveDocumentNotFound);
+		expect(results[1].status).toBe('fulfilled');
+		await waitFor(() => readMessages(client.doc).some((m) => m.id === message.id), 'the message');
 		disconnect(client);
 	});
 

@@ -6,7 +6,7 @@ import type { RunningApp } from '../../server/app.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { uniqueEmail } from '../helpers/db.ts';
 import { signedWebhook, startFakePlatform, type FakeEvent, type FakePlatform, type SignedWebhook } from '../fakes/platforms.ts';
-import { conversationDoc, conversationDocName, type LiveMessage } from '../../src/lib/conversation-doc.ts';
+import { conversationDocName, readMessages, type LiveMessage } from '../../src/lib/conversation-doc.ts';
 import type { ConnectionView } from '../../src/lib/server/connections.ts';
 import type { Platform } from '../../connectors/types.ts';
 
@@ -132,10 +132,8 @@ export async function openDocument(app: RunningApp, token: string, conversationI
 	await ready;
 	return {
 		doc,
-		messages() {
-			const { messages, delivery } = conversationDoc(doc);
-			return messages.toArray().map((m) => ({ ...m, delivery: delivery.get(m.id) ?? null }));
-		},
+		// As the UI reads it: the window with each message's current delivery state.
+		messages: () => readMessages(doc),
 		close() {
 			provider.destroy();
 			doc.destroy();

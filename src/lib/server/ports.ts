@@ -35,6 +35,15 @@ export interface LiveDocuments {
 	 * Idempotent by message id, so a redelivered webhook or a retried job is harmless.
 	 */
 	appendMessage(workspaceId: string, conversationId: string, message: WindowMessage, origin: LiveOrigin): Promise<void>;
+	/**
+	 * `appendMessage` for a batch that may span many conversations (the ingest mirror): one
+	 * workspace check for the whole batch and one document transaction per conversation, however
+	 * many of its messages the batch holds. An outgoing message's `deliveryState` is shown as its
+	 * delivery state. Never rejects as a whole: resolves with one settled result per entry, in
+	 * order, so one conversation's failure (`LiveDocumentNotFound`, a document that will not load)
+	 * does not hold back the others. Idempotent by message id, like `appendMessage`.
+	 */
+	appendMessages(appends: readonly LiveAppend[]): Promise<PromiseSettledResult<void>[]>;
 	/** Shows the delivery state of an outgoing message (no-op when it has left the window). */
 	setDeliveryState(
 		workspaceId: string,
@@ -48,6 +57,14 @@ export interface LiveDocuments {
 	clearDraft(workspaceId: string, conversationId: string, origin: LiveOrigin): Promise<void>;
 	/** Mirrors status, snooze, assignee or labels changed outside the document (REST, AI, rules). */
 	setMeta(workspaceId: string, conversationId: string, patch: LiveMetaPatch, origin: LiveOrigin): Promise<void>;
+}
+
+/** Messages for one conversation's window, in any order; see `LiveDocuments.appendMessages`. */
+export interface LiveAppend {
+	workspaceId: string;
+	conversationId: string;
+	messages: WindowMessage[];
+	origin: LiveOrigin;
 }
 
 /** The conversation does not exist in the workspace a writer named. */
