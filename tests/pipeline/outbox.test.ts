@@ -24,7 +24,7 @@ afterAll(async () => {
 /** A fresh customer conversation on `platform`; returns its id once the customer's message is stored. */
 async function conversationWithCustomer(platform: Platform, label: string): Promise<string> {
 	const c = connected[platform];
-	const text = `Is the blue one in stock? (${label})`;
+	const text = `Is the blue one in stock? (${label} ${crypto.randomUUID().slice(0, 8)})`;
 	// A customer of its own, so each test has its own conversation.
 	const digits = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
 	const customerId = platform === 'line' ? `U${digits}${'0'.repeat(20)}` : `88${digits}`;

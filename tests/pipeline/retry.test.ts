@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function conversationWithCustomer(platform: Platform, label: string): Promise<string> {
 	const c = connected[platform];
-	const text = `Can I still order the green one? (${label})`;
+	const text = `Can I still order the green one? (${label} ${crypto.randomUUID().slice(0, 8)})`;
 	const digits = String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
 	const customerId = platform === 'line' ? `U${digits}${'0'.repeat(20)}` : `88${digits}`;
 	expect((await deliver(c.connection.webhookUrl, webhookFor(c, { kind: 'message', text, customerId }))).status).toBe(200);
