@@ -1,4 +1,5 @@
 import type * as Y from 'yjs';
+import { windowMessageFromRow, type MessageRow } from '../src/lib/server/messages.ts';
 import type { Queryable } from '../src/lib/server/db.ts';
 import {
 	WINDOW_SIZE,
@@ -8,7 +9,6 @@ import {
 	reconcileWindow,
 	type Delivery,
 	type Note,
-	type WindowAttachment,
 	type WindowMessage
 } from '../src/lib/conversation-doc.ts';
 
@@ -28,31 +28,7 @@ export interface ConversationSnapshot {
 	notes: Note[];
 }
 
-interface MessageRow {
-	id: string;
-	direction: 'in' | 'out';
-	sender_type: WindowMessage['senderType'];
-	author_id: string | null;
-	body: string;
-	attachments: unknown;
-	delivery_state: WindowMessage['deliveryState'];
-	delivery_error: string | null;
-	sent_at: Date;
-}
 
-export function windowMessageFromRow(row: MessageRow): WindowMessage {
-	return {
-		id: row.id,
-		direction: row.direction,
-		senderType: row.sender_type,
-		authorId: row.author_id,
-		body: row.body,
-		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
-		sentAt: row.sent_at.toISOString(),
-		deliveryState: row.delivery_state,
-		deliveryError: row.delivery_error
-	};
-}
 
 export async function loadSnapshot(db: Queryable, conversationId: string, windowSize = WINDOW_SIZE): Promise<ConversationSnapshot | null> {
 	const conversation = await db.query<{ status: string; snoozed_until: Date | null; assignee_id: string | null; labels: string[] }>(

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../src/lib/server/db.ts';
 import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
-import type { DeliveryState, WindowAttachment, WindowMessage } from '../../src/lib/conversation-doc.ts';
+import { windowMessageFromRow, type MessageRow } from '../../src/lib/server/messages.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 /**
@@ -13,35 +13,14 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 const log = logger('pipeline');
 
-export interface MirrorRow {
-	id: string;
+/** A messages row with where it goes. */
+export interface MirrorRow extends MessageRow {
 	workspace_id: string;
 	conversation_id: string;
-	direction: 'in' | 'out';
-	sender_type: WindowMessage['senderType'];
-	author_id: string | null;
-	body: string;
-	attachments: unknown;
-	delivery_state: DeliveryState | null;
-	delivery_error: string | null;
-	sent_at: Date;
 }
 
 export const MIRROR_COLUMNS = 'id, workspace_id, conversation_id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at';
 
-export function windowMessage(row: MirrorRow): WindowMessage {
-	return {
-		id: row.id,
-		direction: row.direction,
-		senderType: row.sender_type,
-		authorId: row.author_id,
-		body: row.body,
-		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
-		sentAt: row.sent_at.toISOString(),
-		deliveryState: row.delivery_state,
-		deliveryError: row.delivery_error
-	};
-}
 
 /**
  * Writes rows into their documents and marks the ones that made it, guarded by the delivery state
@@ -61,7 +40,7 @@ export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: M
 			entry = { append: { workspaceId: row.workspace_id, conversationId: row.conversation_id, messages: [], origin: rowOrigin }, rows: [] };
 			entries.set(key, entry);
 		}
-		entry.append.messages.push(windowMessage(row));
+		entry.append.messages.push(windowMessageFromRow(row));
 		entry.rows.push(row);
 	}
 	const list = [...entries.values()];

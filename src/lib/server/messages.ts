@@ -1,6 +1,6 @@
 import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
-import type { DeliveryState, MessageDirection, SenderType, WindowAttachment } from '../conversation-doc.ts';
+import type { DeliveryState, MessageDirection, SenderType, WindowAttachment, WindowMessage } from '../conversation-doc.ts';
 
 /**
  * Message history beyond the live document's recent window: keyset pages on (sent_at, id), newest
@@ -89,5 +89,33 @@ export async function listMessages(db: Queryable, scope: WorkspaceScope, convers
 			sentAt: (r.sent_at as Date).toISOString()
 		})),
 		nextBefore: more && page.length ? page[0].id : null
+	};
+}
+
+/** The columns of a messages row that a live document's window needs. */
+export interface MessageRow {
+	id: string;
+	direction: MessageDirection;
+	sender_type: SenderType;
+	author_id: string | null;
+	body: string;
+	attachments: unknown;
+	delivery_state: DeliveryState | null;
+	delivery_error: string | null;
+	sent_at: Date;
+}
+
+/** A messages row as it stands in a live document's recent window (collab seeds, pipeline mirrors). */
+export function windowMessageFromRow(row: MessageRow): WindowMessage {
+	return {
+		id: row.id,
+		direction: row.direction,
+		senderType: row.sender_type,
+		authorId: row.author_id,
+		body: row.body,
+		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
+		sentAt: row.sent_at.toISOString(),
+		deliveryState: row.delivery_state,
+		deliveryError: row.delivery_error
 	};
 }
