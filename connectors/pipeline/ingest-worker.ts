@@ -332,7 +332,8 @@ export class IngestWorker {
 			   message_count = c.message_count + u.n,
 			   unread_count = case when u.seller_at is not null and (u.customer_at is null or u.seller_at > u.customer_at) then 0 else c.unread_count + u.customer_n end,
 			   last_customer_message_at = case when u.customer_at is null then c.last_customer_message_at else greatest(coalesce(c.last_customer_message_at, u.customer_at), u.customer_at) end,
-			   first_response_at = coalesce(c.first_response_at, u.seller_at),
+			   -- a seller message counts as the first response only when a customer had written before it
+			   first_response_at = case when c.first_response_at is null and u.seller_at > least(c.last_customer_message_at, u.customer_at) then u.seller_at else c.first_response_at end,
 			   reply_token = coalesce(u.reply_token, c.reply_token),
 			   reply_token_at = case when u.reply_token is null then c.reply_token_at else now() end,
 			   status = case when u.reopen then 'open' else c.status end,

@@ -197,7 +197,13 @@ export class OutboxWorker {
 					outcome.platformMessageId,
 					row.message_id
 				]);
-				await client.query(`update conversations set first_response_at = coalesce(first_response_at, now()) where id = $1`, [row.conversation_id]);
+				// The first response is when the agent wrote it, and only after the customer wrote.
+				await client.query(
+					`update conversations c set first_response_at = m.sent_at from messages m
+					  where c.id = $1 and m.id = $2 and c.first_response_at is null
+					    and c.last_customer_message_at is not null and c.last_customer_message_at < m.sent_at`,
+					[row.conversation_id, row.message_id]
+				);
 				// A LINE reply token works once.
 				if (row.reply_token) {
 					await client.query(`update conversations set reply_token = null, reply_token_at = null where id = $1 and reply_token = $2`, [

@@ -62,6 +62,12 @@ describe.each(PLATFORMS)('%s replies out', (platform) => {
 		// The fake answers 200 only to a request signed with the connection's credentials.
 		expect(calls[0].status).toBe(200);
 		expect(calls[0].body).toContain(platform === 'lazada' || platform === 'tiktok' ? '' : body.slice(0, 8));
+		// The conversation's first response is when the agent wrote this reply, for the reports.
+		const { rows: timing } = await db.query(
+			`select c.first_response_at = m.sent_at as same from conversations c join messages m on m.conversation_id = c.id where m.id = $1`,
+			[messageId]
+		);
+		expect(timing[0].same).toBe(true);
 
 		const doc = await openDocument(app, owner.token, conversationId);
 		try {
