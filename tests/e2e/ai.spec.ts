@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { AGENT, OWNER, SUPERVISOR, connectDemoShop, draftOf, logIn, type DemoShop } from './demo.ts';
 import { startFakeOllama, type FakeOllama } from '../fakes/ollama.ts';
 
 /**
@@ -8,97 +8,30 @@ import { startFakeOllama, type FakeOllama } from '../fakes/ollama.ts';
  * listens where the server looks for it (OLLAMA_HOST, by default 127.0.0.1:11434).
  */
 
-const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
-const PASSWORD = 'chatmai-demo';
-const OWNER = 'demo@chatmai.local';
-const AGENT = 'somchai@chatmai.local';
-const SUPERVISOR = 'malee@chatmai.local';
-
 test.describe.configure({ mode: 'serial' });
 
-let platform: FakePlatform;
+let shop: DemoShop;
 let ollama: FakeOllama;
-let token: string;
 let workspaceId: string;
-let connectionId: string | undefined;
-let webhookUrl: string;
-
-async function rest(method: string, path: string, body?: unknown) {
-	const res = await fetch(BASE + path, {
-		method,
-		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-workspace-id': workspaceId ?? '' },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	const text = await res.text();
-	return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-async function customerWrites(text: string): Promise<string> {
-	const customerId = '7' + String(Math.floor(Math.random() * 1e14)).padStart(14, '0');
-	const hook = signedWebhook('facebook', { event: { kind: 'message', text, customerId }, webhookUrl });
-	expect((await fetch(webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) })).status).toBe(200);
-	for (let i = 0; i < 200; i++) {
-		const list = await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(text.slice(0, 40))}`);
-		const found = list.json?.items?.find((c: { lastMessagePreview: string }) => c.lastMessagePreview.includes(text.slice(0, 40)));
-		if (found) return found.id;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error('the conversation did not arrive');
-}
+const customerWrites = (text: string) => shop.customerWrites(text);
 
 async function open(browser: Browser, email: string, conversationId: string): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB' });
-	const page = await context.newPage();
-	await page.goto('/login');
-	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
-	await page.getByLabel('E-mail').fill(email);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByTestId('login-submit').click();
-	await expect(page).toHaveURL(/\/w\/[0-9a-f-]{36}\//);
+	const { page } = await logIn(browser, email);
 	await page.goto(`/w/${workspaceId}/inbox/${conversationId}`);
 	await expect(page.getByTestId('reply-editor')).toHaveAttribute('data-ready', 'true');
 	return page;
 }
 
-function draftOf(page: Page): Promise<string> {
-	return page.evaluate(() => {
-		const root = document.querySelector('[data-testid="reply-editor"] .reply-input');
-		if (!root) return '';
-		const copy = root.cloneNode(true) as HTMLElement;
-		copy.querySelectorAll('.collaboration-carets__caret').forEach((c) => c.remove());
-		return [...copy.querySelectorAll('p')].map((p) => p.textContent).join('\n').trim();
-	});
-}
-
 test.beforeAll(async () => {
 	const port = Number(new URL(process.env.OLLAMA_HOST ?? 'http://127.0.0.1:11434').port || 11434);
 	ollama = await startFakeOllama({ port });
-	const login = await fetch(BASE + '/api/v1/auth/login', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ email: OWNER, password: PASSWORD })
-	});
-	const session = await login.json();
-	token = session.token;
-	workspaceId = session.workspaceId;
-	platform = await startFakePlatform('facebook');
-	const created = await rest('POST', '/api/v1/connections', {
-		platform: 'facebook',
-		name: 'AI Test Page',
-		externalId: platform.config.externalId,
-		credentials: platform.credentials,
-		settings: platform.config.settings,
-		apiBaseUrl: platform.baseUrl
-	});
-	expect(created.status, JSON.stringify(created.json)).toBe(201);
-	webhookUrl = created.json.connection.webhookUrl;
-	connectionId = created.json.connection.id;
+	shop = await connectDemoShop('facebook', 'AI Test Page');
+	({ workspaceId } = shop);
 });
 
 test.afterAll(async () => {
 	// The demo workspace is shared by every e2e file: leave no connection behind.
-	if (connectionId) await rest('DELETE', `/api/v1/connections/${connectionId}`);
-	await platform?.close();
+	await shop?.close();
 	await ollama?.close();
 });
 

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { PASSWORD, SUPERVISOR, connectDemoShop, type DemoShop } from './demo.ts';
 
 /**
  * The supervisor's dashboard in the browser, against the real server: two LINE customers write
@@ -7,63 +7,19 @@ import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/pl
  * counted. LINE is used by no other e2e file, so its row's figures are exactly this file's.
  */
 
-const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
-const PASSWORD = 'chatmai-demo';
-const SUPERVISOR = 'malee@chatmai.local';
-
 test.describe.configure({ mode: 'serial' });
 
-let fake: FakePlatform;
-let token: string;
+let shop: DemoShop;
 let workspaceId: string;
-let connection: { id: string; webhookUrl: string };
-
-async function rest(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-	const res = await fetch(BASE + path, {
-		method,
-		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-workspace-id': workspaceId, ...headers },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	const text = await res.text();
-	return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-async function customerWrites(text: string, customerId: string): Promise<string> {
-	const hook = signedWebhook('line', { event: { kind: 'message', text, customerId }, webhookUrl: connection.webhookUrl });
-	const res = await fetch(connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) });
-	expect(res.status).toBe(200);
-	await expect
-		.poll(async () => (await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(text)}`)).json?.items?.[0]?.id ?? null, { timeout: 20_000 })
-		.not.toBeNull();
-	return (await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(text)}`)).json.items[0].id;
-}
+const rest: DemoShop['rest'] = (...args) => shop.rest(...args);
+const customerWrites: DemoShop['customerWrites'] = (...args) => shop.customerWrites(...args);
 
 test.beforeAll(async () => {
-	const login = await fetch(BASE + '/api/v1/auth/login', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ email: 'demo@chatmai.local', password: PASSWORD })
-	});
-	const session = await login.json();
-	token = session.token;
-	workspaceId = session.workspaceId;
-	fake = await startFakePlatform('line');
-	const created = await rest('POST', '/api/v1/connections', {
-		platform: 'line',
-		name: 'Demo Shop LINE',
-		externalId: fake.config.externalId,
-		credentials: fake.credentials,
-		settings: fake.config.settings,
-		apiBaseUrl: fake.baseUrl
-	});
-	expect(created.status, JSON.stringify(created.json)).toBe(201);
-	connection = created.json.connection;
+	shop = await connectDemoShop('line', 'Demo Shop LINE');
+	({ workspaceId } = shop);
 });
 
-test.afterAll(async () => {
-	if (connection) await rest('DELETE', `/api/v1/connections/${connection.id}`);
-	await fake?.close();
-});
+test.afterAll(() => shop?.close());
 
 test('a supervisor watches today’s figures, switches period, and sees them counted per platform', async ({ browser }) => {
 	const answered = await customerWrites('dashboard: do you ship to Chiang Mai?', 'U' + 'a1'.repeat(16));

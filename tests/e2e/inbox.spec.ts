@@ -1,5 +1,6 @@
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { expect, test, type Page } from '@playwright/test';
+import type { FakePlatform } from '../fakes/platforms.ts';
+import { AGENT, OWNER, SUPERVISOR, connectDemoShop, draftOf, logIn, type DemoShop } from './demo.ts';
 
 /** Screenshots go to test-results/; `UPDATE_SCREENSHOTS=1` refreshes the README's in docs/screenshots/. */
 function shot(name: string): string {
@@ -12,54 +13,13 @@ function shot(name: string): string {
  * signed webhooks, so the order of the tests does not matter.
  */
 
-const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
-const PASSWORD = 'chatmai-demo';
-const OWNER = 'demo@chatmai.local';
-const AGENT = 'somchai@chatmai.local';
-const SUPERVISOR = 'malee@chatmai.local';
-
 test.describe.configure({ mode: 'serial' });
 
+let shop: DemoShop;
 let fake: FakePlatform;
-let token: string;
 let workspaceId: string;
-let connection: { id: string; webhookUrl: string };
-
-async function rest(method: string, path: string, body?: unknown) {
-	const res = await fetch(BASE + path, {
-		method,
-		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-workspace-id': workspaceId ?? '' },
-		body: body === undefined ? undefined : JSON.stringify(body)
-	});
-	const text = await res.text();
-	return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-/** A customer writes to the shop's page: a signed webhook, as Meta would send it. Returns the conversation id. */
-async function customerWrites(text: string, customerId = '7' + String(Math.floor(Math.random() * 1e14)).padStart(14, '0')): Promise<string> {
-	const hook = signedWebhook('facebook', { event: { kind: 'message', text, customerId }, webhookUrl: connection.webhookUrl });
-	const res = await fetch(connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) });
-	expect(res.status).toBe(200);
-	for (let i = 0; i < 200; i++) {
-		const list = await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(text.slice(0, 40))}`);
-		const found = list.json?.items?.find((c: { lastMessagePreview: string }) => c.lastMessagePreview.includes(text.slice(0, 40)));
-		if (found) return found.id;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	throw new Error('the conversation did not arrive');
-}
-
-async function logIn(browser: Browser, email: string, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-	const context = await browser.newContext({ viewport, locale: 'en-GB' });
-	const page = await context.newPage();
-	await page.goto('/login');
-	await page.locator('html[data-hydrated]').waitFor(); // typing before hydration would be lost
-	await page.getByLabel('E-mail').fill(email);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByTestId('login-submit').click();
-	await expect(page).toHaveURL(/\/w\/[0-9a-f-]{36}\//);
-	return { context, page };
-}
+let connection: DemoShop['connection'];
+const customerWrites: DemoShop['customerWrites'] = (...args) => shop.customerWrites(...args);
 
 async function openConversation(page: Page, conversationId: string) {
 	await page.goto(`/w/${workspaceId}/inbox/${conversationId}`);
@@ -69,44 +29,13 @@ async function openConversation(page: Page, conversationId: string) {
 
 const editor = (page: Page) => page.getByTestId('reply-editor').locator('.reply-input');
 
-/** The shared draft as this page shows it, without other agents' caret labels. */
-function draftOf(page: Page): Promise<string> {
-	return page.evaluate(() => {
-		const root = document.querySelector('[data-testid="reply-editor"] .reply-input');
-		if (!root) return '';
-		const copy = root.cloneNode(true) as HTMLElement;
-		copy.querySelectorAll('.collaboration-carets__caret').forEach((c) => c.remove());
-		return [...copy.querySelectorAll('p')].map((p) => p.textContent).join('\n').trim();
-	});
-}
-
 test.beforeAll(async () => {
-	const login = await fetch(BASE + '/api/v1/auth/login', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ email: OWNER, password: PASSWORD })
-	});
-	const session = await login.json();
-	token = session.token;
-	workspaceId = session.workspaceId;
-	fake = await startFakePlatform('facebook');
-	const created = await rest('POST', '/api/v1/connections', {
-		platform: 'facebook',
-		name: 'Demo Shop Page',
-		externalId: fake.config.externalId,
-		credentials: fake.credentials,
-		settings: fake.config.settings,
-		apiBaseUrl: fake.baseUrl
-	});
-	expect(created.status, JSON.stringify(created.json)).toBe(201);
-	connection = created.json.connection;
+	shop = await connectDemoShop('facebook', 'Demo Shop Page');
+	({ fake, workspaceId, connection } = shop);
 });
 
-test.afterAll(async () => {
-	// The demo workspace is shared by every e2e file: leave no connection behind.
-	if (connection) await rest('DELETE', `/api/v1/connections/${connection.id}`);
-	await fake?.close();
-});
+// The demo workspace is shared by every e2e file: leave no connection behind.
+test.afterAll(() => shop?.close());
 
 test('two agents on one conversation see each other, co-edit the draft, assign, note and send', async ({ browser }) => {
 	const conversationId = await customerWrites('Is the blue dress still in stock? size M please');
