@@ -10,6 +10,7 @@ import { GroupCommitter } from './group-commit.ts';
 import { IngestWorker } from './ingest-worker.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.ts';
 import { OrdersService } from './orders.ts';
+import { LoopLoad, restPolicy } from './pacing.ts';
 import { createReply, type ReplyDeps } from './replies.ts';
 import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
@@ -60,16 +61,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	const connections = new ConnectionCache({ db, keyRing, connectors });
 	const orders = new OrdersService({ db, connectors, connections, endpoints });
 	// Acknowledging webhooks comes first: while webhooks are arriving, the ingest worker and its
-	// mirroring pace themselves (a bounded rest before each pass), and catch up when the burst is over.
+	// mirroring pace themselves (pacing.ts), hardest when the event loop is busy, and catch up
+	// at full speed when the burst is over.
 	let committer: GroupCommitter | undefined;
-	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, yieldTo: () => committer?.pressure() ?? false });
+	const load = new LoopLoad();
+	const restRatio = restPolicy({ pressure: () => committer?.pressure() ?? false, load: () => load.value });
+	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, restRatio });
 	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
 	let running = false;
 	let scheduler: Scheduler | undefined;
 
 	committer = new GroupCommitter({
 		db,
-		maxInFlight: embedded ? 1 : 4,
+		maxInFlight: embedded ? 1 : 2,
+		prepared: !embedded,
 		onCommit: () => {
 			if (!running) return;
 			ingest.wake();
@@ -166,6 +171,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			await scheduler?.stop().catch((error) => log.warn('scheduler_stop_failed', { error: errorMessage(error) }));
 			await Promise.all([ingest.stop(), outbox.stop()]);
 			await orders.idle();
+			load.stop();
 		}
 	};
 }

@@ -5,6 +5,7 @@ import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
 import { MIRROR_COLUMNS, MirrorQueue, type MirrorRow } from './mirror.ts';
+import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
 import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
@@ -35,50 +36,12 @@ export interface IngestWorkerOptions {
 	/** An event that keeps failing is set aside (processed, with last_error) after this many tries. @default 5 */
 	maxAttempts?: number;
 	/**
-	 * While this says so (webhooks are being acknowledged), each pass and each mirror chunk first
-	 * rests `yieldRatio` times as long as the previous one took, at most `maxYieldMs`: on a busy
-	 * server processing takes a bounded share of the time, acknowledging the rest, and it catches
-	 * up at full speed once the burst is over. It never stops: every pass still runs.
+	 * Pacing (see pacing.ts): the rest multiple before each pass and each mirror chunk, 0 for none.
+	 * Every pass still runs: a rest lasts at most `maxYieldMs`.
 	 */
-	yieldTo?: () => boolean;
-	/** @default 3 */
-	yieldRatio?: number;
+	restRatio?: () => number;
 	/** @default 250 */
 	maxYieldMs?: number;
-}
-
-/** Waits while `busy()` says so, up to `maxMs`. */
-export async function stepBack(busy: (() => boolean) | undefined, maxMs: number): Promise<void> {
-	if (!busy || maxMs <= 0) return;
-	const until = performance.now() + maxMs;
-	while (busy() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 2));
-}
-
-/**
- * Paces a repeated step while `busy()`: before each step, rests `ratio` × the last step's duration
- * (between 2 ms and `maxMs`). A slow step (a loaded CPU, a busy database) earns a longer rest.
- */
-export class Pacer {
-	readonly #busy: (() => boolean) | undefined;
-	readonly #ratio: number;
-	readonly #maxMs: number;
-	#lastMs = 0;
-
-	constructor(busy: (() => boolean) | undefined, ratio: number, maxMs: number) {
-		this.#busy = busy;
-		this.#ratio = ratio;
-		this.#maxMs = maxMs;
-	}
-
-	async run<T>(step: () => Promise<T>): Promise<T> {
-		await stepBack(this.#busy, Math.min(this.#maxMs, Math.max(2, this.#lastMs * this.#ratio)));
-		const started = performance.now();
-		try {
-			return await step();
-		} finally {
-			this.#lastMs = performance.now() - started;
-		}
-	}
 }
 
 interface ClaimedEvent {
@@ -118,10 +81,9 @@ export class IngestWorker {
 		this.#batchSize = options.batchSize ?? 200;
 		this.#maxAttempts = options.maxAttempts ?? 5;
 		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
-		const ratio = options.yieldRatio ?? 3;
 		const maxYieldMs = options.maxYieldMs ?? 250;
-		this.#pacer = new Pacer(options.yieldTo, ratio, maxYieldMs);
-		const mirrorPacer = new Pacer(options.yieldTo, ratio, maxYieldMs);
+		this.#pacer = new Pacer(options.restRatio, maxYieldMs);
+		const mirrorPacer = new Pacer(options.restRatio, maxYieldMs);
 		this.#mirror = new MirrorQueue(options.db, options.live, { around: (chunk) => mirrorPacer.run(chunk) });
 	}
 

@@ -80,8 +80,11 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 	const log = logger('webhooks');
 
 	return async function webhook(req, res) {
-		const url = new URL(req.url ?? '/', 'http://localhost');
-		const match = PATH.exec(url.pathname);
+		const target = req.url ?? '/';
+		const q = target.indexOf('?');
+		const pathname = q === -1 ? target : target.slice(0, q);
+		const search = q === -1 ? '' : target.slice(q);
+		const match = PATH.exec(pathname);
 		const platform = match?.[1] as Platform | undefined;
 		if (!match || !platform || !PLATFORMS.includes(platform)) return error(res, 404, 'not_found', 'Unknown webhook');
 		const connectionId = match[2].toLowerCase();
@@ -98,7 +101,8 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 		if (!connection || connection.platform !== platform) return error(res, 404, 'not_found', 'Unknown connection');
 		if (connection.status !== 'active') return error(res, 410, 'disconnected', 'This connection was disconnected');
 
-		const publicUrl = webhookUrl(options.endpoints.origin ?? `http://${req.headers.host ?? 'localhost'}`, platform, connectionId) + url.search;
+		const signedUrl = webhookUrl(options.endpoints.origin ?? `http://${req.headers.host ?? 'localhost'}`, platform, connectionId);
+		const publicUrl = signedUrl + search;
 
 		if (req.method === 'GET') {
 			const answer = connector.handshake?.(new URL(publicUrl), {
@@ -123,7 +127,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 			throw e;
 		}
 
-		const signed = connector.verify({ rawBody, headers: req.headers, url: publicUrl.split('?')[0] }, connection.credentials);
+		const signed = connector.verify({ rawBody, headers: req.headers, url: signedUrl }, connection.credentials);
 		if (!signed) {
 			log.warn('signature_rejected', { platform, connection_id: connectionId, bytes: rawBody.length });
 			return error(res, 401, 'bad_signature', 'The signature does not match');
