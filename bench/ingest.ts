@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, request, Agent } from 'node:http';
+import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,14 +24,17 @@ import { signedWebhook, testCredentials } from '../tests/fakes/platforms.ts';
  * child process on loopback; the load comes from this one. Bounded in count and time; nothing here
  * asserts a time.
  *
- * Env: BENCH_PG_URL (admin URL; a scratch database is created and dropped), BENCH_INGEST_MAX (webhooks
- * per fast round, default 10000), BENCH_ROUNDS (default 5; the median round is reported), BENCH_NO_WORKERS=1 (acknowledge only: the route's own ceiling),
+ * Env: BENCH_PG_URL (admin URL; a scratch database is created and dropped), BENCH_ROUND_SECONDS (length
+ * of each fast round, default 3), BENCH_ROUNDS (default 5; the median round is reported), BENCH_NO_WORKERS=1 (acknowledge only: the route's own ceiling),
  * BENCH_DRAIN_LIMIT_MS, BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const MAX_RUN = Number(process.env.BENCH_INGEST_MAX ?? 10_000);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
+/** Webhooks prepared per round: more than any server here answers in ROUND_SECONDS. */
+const FLOOR_HOOKS = Math.ceil(ROUND_SECONDS * 40_000);
+const INGEST_HOOKS = Math.ceil(ROUND_SECONDS * 16_000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const OPEN_RATE = 2_000;
@@ -40,28 +44,118 @@ const DRAIN_LIMIT_MS = Number(process.env.BENCH_DRAIN_LIMIT_MS ?? 180_000);
 const PG_FLOOR_MS = 3_000;
 const PG_FLOOR_CONNECTIONS = 8;
 
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Webhook {
-	path: string;
-	headers: Record<string, string>;
-	body: Buffer;
+	/** The whole HTTP/1.1 request, serialized once in advance. */
+	wire: Buffer;
 	messageId: string;
 }
 
+function serialize(path: string, headers: Record<string, string>, body: Buffer): Buffer {
+	const head = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: keep-alive', `content-length: ${body.length}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+	return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/**
+ * One keep-alive connection speaking just enough HTTP/1.1 for this bench: it writes a prepared
+ * request and reads the status and the body's length. A load generator this light leaves the CPU
+ * to the servers it measures (node:http's own client costs several times as much per request).
+ */
+class RawConnection {
+	readonly #socket: Socket;
+	#buffer: Buffer = Buffer.alloc(0);
+	#waiting: { resolve: (status: number) => void; reject: (error: Error) => void } | undefined;
+	ready: Promise<void>;
+
+	constructor(port: number) {
+		this.#socket = connect({ host: '127.0.0.1', port });
+		this.#socket.setNoDelay(true);
+		this.ready = new Promise((resolve, reject) => {
+			this.#socket.once('connect', () => resolve());
+			this.#socket.once('error', reject);
+		});
+		this.#socket.on('data', (chunk: Buffer) => {
+			this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+			this.#parse();
+		});
+		const fail = (error: Error) => {
+			const waiting = this.#waiting;
+			this.#waiting = undefined;
+			waiting?.reject(error);
+		};
+		this.#socket.on('error', fail);
+		this.#socket.on('close', () => fail(new Error('connection closed')));
+	}
+
+	/** False once the server closed it (e.g. its keep-alive timeout between rounds). */
+	get open(): boolean {
+		return !this.#socket.destroyed && this.#socket.readyState === 'open';
+	}
+
+	post(wire: Buffer): Promise<number> {
+		if (!this.open) return Promise.reject(new Error('connection closed'));
+		return new Promise((resolve, reject) => {
+			this.#waiting = { resolve, reject };
+			this.#socket.write(wire);
+		});
+	}
+
+	#parse(): void {
+		const end = this.#buffer.indexOf('\r\n\r\n');
+		if (end === -1) return;
+		const head = this.#buffer.toString('latin1', 0, end);
+		const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+		if (this.#buffer.length < end + 4 + length) return;
+		this.#buffer = this.#buffer.subarray(end + 4 + length);
+		const waiting = this.#waiting;
+		this.#waiting = undefined;
+		waiting?.resolve(Number(head.slice(9, 12)));
+	}
+
+	close(): void {
+		this.#socket.destroy();
+	}
+}
+
+/** Keep-alive connections to one server, opened as needed and reused. */
+class RawClient {
+	readonly #port: number;
+	readonly #idle: RawConnection[] = [];
+	readonly #all: RawConnection[] = [];
+
+	constructor(port: number) {
+		this.#port = port;
+	}
+
+	async post(hook: Webhook): Promise<number> {
+		let connection = this.#idle.pop();
+		while (connection && !connection.open) connection = this.#idle.pop();
+		if (!connection) {
+			connection = new RawConnection(this.#port);
+			this.#all.push(connection);
+			await connection.ready;
+		}
+		try {
+			const status = await connection.post(hook.wire);
+			this.#idle.push(connection);
+			return status;
+		} catch (error) {
+			connection.close();
+			throw error;
+		}
+	}
+
+	close(): void {
+		for (const connection of this.#all) connection.close();
+	}
+}
+
+const clients = new Map<number, RawClient>();
 function post(port: number, hook: Webhook): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const req = request(
-			{ host: '127.0.0.1', port, path: hook.path, method: 'POST', agent, headers: { ...hook.headers, 'content-length': String(hook.body.length) } },
-			(res) => {
-				res.resume();
-				res.on('end', () => resolve(res.statusCode ?? 0));
-			}
-		);
-		req.on('error', reject);
-		req.end(hook.body);
-	});
+	let client = clients.get(port);
+	if (!client) clients.set(port, (client = new RawClient(port)));
+	return client.post(hook);
 }
 
 function pct(sorted: number[], p: number): number {
@@ -79,15 +173,16 @@ interface RunResult {
 }
 
 /** As fast as it goes: CONCURRENCY requests in flight. */
-async function closedLoop(port: number, hooks: Webhook[]): Promise<RunResult> {
+async function closedLoop(port: number, hooks: Webhook[], seconds = Infinity): Promise<RunResult> {
 	let next = 0;
+	const deadline = performance.now() + seconds * 1000;
 	const latencies: number[] = [];
 	const statuses = new Map<number, number>();
 	const ackedIds: string[] = [];
 	const started = performance.now();
 	await Promise.all(
 		Array.from({ length: CONCURRENCY }, async () => {
-			while (next < hooks.length) {
+			while (next < hooks.length && performance.now() < deadline) {
 				const hook = hooks[next++];
 				const t = performance.now();
 				const status = await post(port, hook).catch(() => 0);
@@ -97,8 +192,8 @@ async function closedLoop(port: number, hooks: Webhook[]): Promise<RunResult> {
 			}
 		})
 	);
-	const seconds = (performance.now() - started) / 1000;
-	return { sent: hooks.length, acked: ackedIds.length, ackedIds, seconds, latencies: latencies.sort((a, b) => a - b), statuses };
+	const elapsed = (performance.now() - started) / 1000;
+	return { sent: next, acked: ackedIds.length, ackedIds, seconds: elapsed, latencies: latencies.sort((a, b) => a - b), statuses };
 }
 
 /** A fixed rate; each latency counts from the moment the request was due (no coordinated omission). */
@@ -141,7 +236,7 @@ function makeHooks(count: number, path: string, webhookUrl: string, label: strin
 			webhookUrl
 		});
 		const messageId = (signed.json as { events: { message: { id: string } }[] }).events[0].message.id;
-		return { path, headers: signed.headers, body: signed.body, messageId };
+		return { wire: serialize(path, signed.headers, signed.body), messageId };
 	});
 }
 
@@ -289,8 +384,8 @@ async function main(): Promise<void> {
 		const path = new URL(webhookUrl).pathname;
 
 		const openHooks = makeHooks(OPEN_RATE * OPEN_SECONDS, path, webhookUrl, 'open');
-		const warmHooks = makeHooks(MAX_RUN, path, webhookUrl, 'warm');
-		const floorHooks = makeHooks(MAX_RUN, '/webhooks/line/floor', webhookUrl, 'floor');
+		const warmHooks = makeHooks(INGEST_HOOKS, path, webhookUrl, 'warm');
+		const floorHooks = makeHooks(FLOOR_HOOKS, '/webhooks/line/floor', webhookUrl, 'floor');
 
 		// Rounds alternate floor and ChatMai so that both see the same machine; each ChatMai round is
 		// drained (persisted and mirrored) before the next floor round, which so runs on a quiet CPU.
@@ -299,18 +394,21 @@ async function main(): Promise<void> {
 		const closedRuns: RunResult[] = [];
 		const drains: { persistedMs: number | null; mirroredMs: number | null }[] = [];
 		let expected = 0;
+		let warmIds: string[] = [];
 		try {
 			// Warm-up: a whole round each, not counted, so that both run JIT-compiled code.
-			await closedLoop(floorServer.port, floorHooks);
-			await closedLoop(port, warmHooks);
-			expected += warmHooks.length;
+			await closedLoop(floorServer.port, floorHooks, ROUND_SECONDS);
+			const warm = await closedLoop(port, warmHooks, ROUND_SECONDS);
+			warmIds = warm.ackedIds;
+			expected += warm.acked;
 			await drained(db, connectionId, expected, performance.now());
 			for (let round = 0; round < ROUNDS; round++) {
-				floors.push(await closedLoop(floorServer.port, floorHooks));
-				const hooks = makeHooks(MAX_RUN, path, webhookUrl, `closed${round}`);
+				floors.push(await closedLoop(floorServer.port, floorHooks, ROUND_SECONDS));
+				const hooks = makeHooks(INGEST_HOOKS, path, webhookUrl, `closed${round}`);
 				const started = performance.now();
-				closedRuns.push(await closedLoop(port, hooks));
-				expected += hooks.length;
+				const run = await closedLoop(port, hooks, ROUND_SECONDS);
+				closedRuns.push(run);
+				expected += run.acked;
 				drains.push(await drained(db, connectionId, expected, started));
 			}
 		} finally {
@@ -323,7 +421,7 @@ async function main(): Promise<void> {
 		expected += openHooks.length;
 		const openDrain = await drained(db, connectionId, expected, performance.now() - open.seconds * 1000);
 
-		const acked = new Set([...warmHooks.map((h) => h.messageId), ...closedRuns.flatMap((r) => r.ackedIds), ...open.ackedIds]);
+		const acked = new Set([...warmIds, ...closedRuns.flatMap((r) => r.ackedIds), ...open.ackedIds]);
 		const { rows } = await db.query<{ platform_message_id: string; mirrored: boolean }>(
 			`select platform_message_id, mirrored_at is not null as mirrored from messages where connection_id = $1`,
 			[connectionId]
@@ -358,7 +456,7 @@ async function main(): Promise<void> {
 		await admin2.connect();
 		await admin2.query(`drop database if exists ${name} with (force)`);
 		await admin2.end();
-		agent.destroy();
+		for (const client of clients.values()) client.close();
 	}
 }
 

@@ -1,11 +1,39 @@
 import { isDatabaseUnavailable, type Queryable } from '../../src/lib/server/db.ts';
 
-const INSERT = `insert into inbound_events (workspace_id, connection_id, platform, event_id, kind, payload)
+/**
+ * One statement for a whole batch. The rows' connection must exist, be active and belong to the
+ * row's workspace; it is locked FOR KEY SHARE once per statement (not once per row, as a foreign
+ * key would), so that deleting it waits for this commit and then deletes these rows too
+ * (migration 0006).
+ */
+const INSERT = `with r as (
+	  select (e->>0)::uuid as workspace_id, (e->>1)::uuid as connection_id, e->>2 as platform,
+	         e->>3 as event_id, e->>4 as kind, e->5 as payload
+	    from jsonb_array_elements($1::jsonb) e
+	), active as (
+	  select id, workspace_id from platform_connections
+	   where id in (select distinct connection_id from r) and status = 'active'
+	     for key share
+	)
+	insert into inbound_events (workspace_id, connection_id, platform, event_id, kind, payload)
 	select r.workspace_id, r.connection_id, r.platform, r.event_id, r.kind, r.payload
-	  from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-	       as r (workspace_id, connection_id, platform, event_id, kind, payload)
-	  join platform_connections c on c.id = r.connection_id and c.status = 'active'
+	  from r join active c on c.id = r.connection_id and c.workspace_id = r.workspace_id
 	on conflict (connection_id, event_id) do nothing`;
+
+/**
+ * The batch as one JSON array of [workspace, connection, platform, event id, kind, payload]
+ * tuples: the payloads are already JSON text and go in as they are, where six typed arrays would
+ * escape each one again (measured: the array encoding was a tenth of the route's time).
+ */
+function encodeBatch(rows: InboundRow[]): string {
+	let out = '[';
+	for (let i = 0; i < rows.length; i++) {
+		const r = rows[i];
+		if (i > 0) out += ',';
+		out += `[${JSON.stringify(r.workspaceId)},${JSON.stringify(r.connectionId)},${JSON.stringify(r.platform)},${JSON.stringify(r.eventId)},${JSON.stringify(r.kind)},${r.payloadJson}]`;
+	}
+	return out + ']';
+}
 
 /** One normalized event on its way into `inbound_events`. */
 export interface InboundRow {
@@ -15,7 +43,7 @@ export interface InboundRow {
 	/** The platform's own id of the event (or of the message it carries): the redelivery key. */
 	eventId: string;
 	kind: string;
-	/** The normalized event as JSON text (serialized once, by the route). */
+	/** The normalized event as JSON text (serialized once, by the route; must be valid JSON). */
 	payloadJson: string;
 }
 
@@ -126,14 +154,7 @@ export class GroupCommitter {
 		const rows = batch.flatMap((p) => p.rows);
 		let inserted: number;
 		try {
-			const values = [
-				rows.map((r) => r.workspaceId),
-				rows.map((r) => r.connectionId),
-				rows.map((r) => r.platform),
-				rows.map((r) => r.eventId),
-				rows.map((r) => r.kind),
-				rows.map((r) => r.payloadJson)
-			];
+			const values = [encodeBatch(rows)];
 			const result = this.#prepared
 				? await (this.#db as Queryable & { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rowCount: number | null }> }).query({ name: 'chatmai_inbound_events_insert', text: INSERT, values })
 				: await this.#db.query(INSERT, values);

@@ -31,6 +31,8 @@ export interface IngestWorkerOptions {
 	orders?: OrdersService;
 	/** Events per transaction. @default 200 */
 	batchSize?: number;
+	/** Events per transaction while webhooks are arriving (see `restRatio`). @default 50 */
+	pressureBatchSize?: number;
 	/** Runners on this instance. @default 2 (1 on the embedded database) */
 	concurrency?: number;
 	/** An event that keeps failing is set aside (processed, with last_error) after this many tries. @default 5 */
@@ -69,6 +71,7 @@ export class IngestWorker {
 	readonly #live: LiveDocuments;
 	readonly #orders: OrdersService | undefined;
 	readonly #batchSize: number;
+	readonly #pressureBatchSize: number;
 	readonly #maxAttempts: number;
 	readonly #loop: DrainLoop;
 	readonly #mirror: MirrorQueue;
@@ -79,9 +82,10 @@ export class IngestWorker {
 		this.#live = options.live;
 		this.#orders = options.orders;
 		this.#batchSize = options.batchSize ?? 200;
+		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
 		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
-		const maxYieldMs = options.maxYieldMs ?? 250;
+		const maxYieldMs = options.maxYieldMs ?? Number(process.env.XMY ?? 250);
 		this.#pacer = new Pacer(options.restRatio, maxYieldMs);
 		const mirrorPacer = new Pacer(options.restRatio, maxYieldMs);
 		this.#mirror = new MirrorQueue(options.db, options.live, { around: (chunk) => mirrorPacer.run(chunk) });
@@ -111,13 +115,15 @@ export class IngestWorker {
 	async #pass(): Promise<boolean> {
 		let claimed: ClaimedEvent[] = [];
 		let effects: Effects | undefined;
+		// Small steps while webhooks are arriving (each holds the event loop for less), big ones to catch up.
+		const limit = this.#pacer.resting() ? this.#pressureBatchSize : this.#batchSize;
 		try {
 			effects = await transaction(this.#db, async (client) => {
 				({ rows: claimed } = await client.query<ClaimedEvent>(
 					`select id, workspace_id, connection_id, platform, event_id, kind, payload, attempts
 					   from inbound_events where processed_at is null
 					  order by id limit $1 for update skip locked`,
-					[this.#batchSize]
+					[limit]
 				));
 				return claimed.length === 0 ? undefined : await this.#apply(client, claimed);
 			});
@@ -131,7 +137,7 @@ export class IngestWorker {
 		// A batch that failed as a whole is taken one event at a time, so one bad event only stops itself.
 		if (!effects) effects = await this.#oneByOne(claimed);
 		await this.#after(effects);
-		return claimed.length === this.#batchSize;
+		return claimed.length === limit;
 	}
 
 	async #oneByOne(events: ClaimedEvent[]): Promise<Effects> {

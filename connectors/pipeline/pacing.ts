@@ -50,9 +50,9 @@ export interface RestPolicyOptions {
 
 /** The rest multiple right now: 0 when nothing needs the process more than the workers do. */
 export function restPolicy(options: RestPolicyOptions): () => number {
-	const busyAt = options.busyAt ?? 0.5;
+	const busyAt = options.busyAt ?? Number(process.env.XSAT ?? 0.5);
 	const ratio = options.ratio ?? 1;
-	const busyRatio = options.busyRatio ?? 40;
+	const busyRatio = options.busyRatio ?? Number(process.env.XSR ?? 40);
 	return () => {
 		if (!options.pressure()) return 0;
 		return options.load() >= busyAt ? busyRatio : ratio;
@@ -74,6 +74,11 @@ export class Pacer {
 	constructor(restRatio: (() => number) | undefined, maxMs: number) {
 		this.#restRatio = restRatio;
 		this.#maxMs = maxMs;
+	}
+
+	/** True while steps are paced (the next one would rest first). */
+	resting(): boolean {
+		return (this.#restRatio?.() ?? 0) > 0;
 	}
 
 	/** How long the rest before the next step would be now, in ms (0: none). */

@@ -78,4 +78,23 @@ describe('GroupCommitter', () => {
 		const { rowCount } = await pool.query('select 1 from inbound_events where connection_id = $1', [other.connectionId]);
 		expect(rowCount).toBe(0);
 	});
+
+	it("takes a deleted connection's events with it, as the foreign key it replaces did", async () => {
+		const other = await seedWorkspace(pool);
+		const committer = new GroupCommitter({ db: pool, prepared: true });
+		const id = `gc-del-${crypto.randomUUID()}`;
+		await committer.add([{ ...row(id, undefined, other.connectionId), workspaceId: other.workspaceId }]);
+		const count = async () => (await pool.query('select 1 from inbound_events where connection_id = $1', [other.connectionId])).rowCount;
+		expect(await count()).toBe(1);
+		await pool.query('delete from platform_connections where id = $1', [other.connectionId]);
+		expect(await count()).toBe(0);
+	});
+
+	it("refuses a row whose workspace is not its connection's", async () => {
+		const other = await seedWorkspace(pool);
+		const committer = new GroupCommitter({ db: pool, prepared: true });
+		const id = `gc-cross-${crypto.randomUUID()}`;
+		await committer.add([{ ...row(id), workspaceId: other.workspaceId }]);
+		expect(await stored([id])).toEqual([]);
+	});
 });
