@@ -54,8 +54,8 @@ export interface GroupCommitOptions {
 	 * Flushes that may be in flight at once. While they are all busy, new rows wait and go out
 	 * together in the next one: the busier the server, the bigger the batches.
 	 * Few is faster: each flush costs PostgreSQL a statement and a commit, so fewer, bigger ones
-	 * leave more CPU for the requests (bench/ingest.ts measured 1 and 2 alike, 4 and 8 slower).
-	 * @default 2 (the pipeline uses 2; 1 on the embedded database, which has a single connection)
+	 * leave more CPU for the requests. bench/ingest.ts measured 1 and 2 at the same rate, 1 with
+	 * less CPU per webhook (54 against 62 µs), and 4 and 8 slower. @default 2 (the pipeline uses 1)
 	 */
 	maxInFlight?: number;
 	/** Most rows in one flush. @default 500 */

@@ -73,7 +73,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
 	committer = new GroupCommitter({
 		db,
-		maxInFlight: embedded ? 1 : 2,
+		maxInFlight: 1,
 		prepared: !embedded,
 		onCommit: () => {
 			if (!running) return;

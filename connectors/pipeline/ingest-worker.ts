@@ -85,7 +85,7 @@ export class IngestWorker {
 		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
 		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
-		const maxYieldMs = options.maxYieldMs ?? Number(process.env.XMY ?? 250);
+		const maxYieldMs = options.maxYieldMs ?? 250;
 		this.#pacer = new Pacer(options.restRatio, maxYieldMs);
 		const mirrorPacer = new Pacer(options.restRatio, maxYieldMs);
 		this.#mirror = new MirrorQueue(options.db, options.live, { around: (chunk) => mirrorPacer.run(chunk) });

@@ -50,9 +50,9 @@ export interface RestPolicyOptions {
 
 /** The rest multiple right now: 0 when nothing needs the process more than the workers do. */
 export function restPolicy(options: RestPolicyOptions): () => number {
-	const busyAt = options.busyAt ?? Number(process.env.XSAT ?? 0.5);
+	const busyAt = options.busyAt ?? 0.5;
 	const ratio = options.ratio ?? 1;
-	const busyRatio = options.busyRatio ?? Number(process.env.XSR ?? 40);
+	const busyRatio = options.busyRatio ?? 40;
 	return () => {
 		if (!options.pressure()) return 0;
 		return options.load() >= busyAt ? busyRatio : ratio;
