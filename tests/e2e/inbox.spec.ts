@@ -236,3 +236,50 @@ test('the bell shows a new assignment with its count, links to the conversation 
 	await agent.context.close();
 	await owner.context.close();
 });
+
+test('the keyboard drives the inbox: / searches, j and k move, enter writes, a assigns to me, e resolves', async ({ browser }) => {
+	const word = `kbd${Date.now().toString(36)}`;
+	const older = await customerWrites(`${word} is the blue one in size M in stock?`);
+	const newer = await customerWrites(`${word} can I pay on delivery?`);
+	const { context, page } = await logIn(browser, AGENT);
+	try {
+		await page.goto(`/w/${workspaceId}/inbox`);
+		await page.locator('html[data-hydrated]').waitFor();
+		await page.keyboard.press('/');
+		await expect(page.getByTestId('inbox-search')).toBeFocused();
+		await page.keyboard.type(word);
+		const rows = page.locator('[data-conversation-id]');
+		await expect(rows).toHaveCount(2);
+		await page.keyboard.press('Escape');
+
+		// Newest first: j takes the first row, j the next, k back again.
+		await page.keyboard.press('j');
+		await expect(page).toHaveURL(new RegExp(`/inbox/${newer}$`));
+		await page.keyboard.press('j');
+		await expect(page).toHaveURL(new RegExp(`/inbox/${older}$`));
+		await page.keyboard.press('k');
+		await expect(page).toHaveURL(new RegExp(`/inbox/${newer}$`));
+		await expect(page.getByTestId('reply-editor')).toHaveAttribute('data-ready', 'true');
+
+		await page.keyboard.press('Enter');
+		await expect(editor(page)).toBeFocused();
+		await page.keyboard.type('Yes, cash on delivery is fine');
+		expect(await draftOf(page)).toBe('Yes, cash on delivery is fine');
+		await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+
+		await page.keyboard.press('a');
+		await expect(page.getByTestId('assignee-select').locator('option:checked')).toHaveText('Somchai');
+		await page.keyboard.press('e');
+		await expect(page.getByTestId('status-select')).toHaveValue('resolved');
+
+		// The changes are the conversation's, not only this page's: PostgreSQL has them.
+		await expect
+			.poll(async () => {
+				const { json } = await shop.rest('GET', `/api/v1/conversations?q=${word}&status=resolved`);
+				return json.items.map((c: { id: string; assignee: { name: string } | null }) => `${c.id}:${c.assignee?.name}`);
+			})
+			.toEqual([`${newer}:Somchai`]);
+	} finally {
+		await context.close();
+	}
+});
