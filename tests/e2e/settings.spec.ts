@@ -1,0 +1,75 @@
+import { expect, test } from '@playwright/test';
+import { signedWebhook, testCredentials } from '../fakes/platforms.ts';
+import { AGENT, BASE, OWNER, PASSWORD, logIn } from './demo.ts';
+
+/** The demo workspace's id (agents also have a workspace of their own, where they land first). */
+async function demoWorkspace(): Promise<string> {
+	const res = await fetch(BASE + '/api/v1/auth/login', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ email: OWNER, password: PASSWORD })
+	});
+	return (await res.json()).workspaceId;
+}
+
+/**
+ * Settings → Connections in the browser (issue 4): an owner connects a LINE Official Account with
+ * its credentials, copies the webhook URL the page shows, LINE's signed webhooks are accepted
+ * there; after Disconnect the credentials are gone and the same webhook is refused with 410.
+ * Agents see the connections but cannot add or remove one.
+ */
+
+test.describe.configure({ mode: 'serial' });
+
+test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and Disconnect stops them', async ({ browser }) => {
+	const { context, page } = await logIn(browser, OWNER);
+	const name = `LINE OA ${Date.now().toString(36)}`;
+	const credentials = testCredentials('line') as { channelSecret: string; channelAccessToken: string };
+	try {
+		await page.goto(`/w/${await demoWorkspace()}/settings/connections`);
+		await page.locator('html[data-hydrated]').waitFor();
+		await page.getByLabel('Platform', { exact: true }).selectOption({ label: 'LINE' });
+		await page.locator('#connection-name').fill(name);
+		await page.locator('#connection-external').fill(`U${crypto.randomUUID().replaceAll('-', '')}`);
+		await page.locator('#cred-channelSecret').fill(credentials.channelSecret);
+		await page.locator('#cred-channelAccessToken').fill(credentials.channelAccessToken);
+		await page.getByTestId('connect-submit').click();
+		await expect(page.getByTestId('connect-message')).toBeVisible();
+
+		const row = page.getByTestId('connection').filter({ hasText: name });
+		await expect(row).toContainText('Connected');
+		// The secrets never come back to the page; the webhook URL does.
+		await expect(page.locator('body')).not.toContainText(credentials.channelSecret);
+		const webhookUrl = await row.getByLabel('Webhook URL').inputValue();
+		expect(webhookUrl).toMatch(new RegExp(`^${BASE}/webhooks/line/[0-9a-f-]{36}$`));
+
+		const deliver = () => {
+			const hook = signedWebhook('line', { event: { kind: 'message', text: 'สวัสดีค่ะ is this shop open?' }, credentials, webhookUrl });
+			return fetch(webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) }).then((r) => r.status);
+		};
+		expect(await deliver()).toBe(200);
+
+		page.once('dialog', (dialog) => dialog.accept());
+		await row.getByRole('button', { name: `Disconnect ${name}` }).click();
+		await expect(page.getByTestId('connections-message')).toContainText('The credentials were deleted');
+		await expect(row).toContainText('Disconnected');
+		await expect(row.getByLabel('Webhook URL')).toHaveCount(0);
+		expect(await deliver()).toBe(410);
+	} finally {
+		await context.close();
+	}
+});
+
+test('an agent sees the connections but no form to add or remove one', async ({ browser }) => {
+	const { context, page } = await logIn(browser, AGENT);
+	try {
+		const response = await page.goto(`/w/${await demoWorkspace()}/settings/connections`);
+		expect(response?.status()).toBe(200);
+		await page.locator('html[data-hydrated]').waitFor();
+		await expect(page.getByRole('heading', { name: 'Connections', exact: true })).toBeVisible();
+		await expect(page.getByTestId('connect-form')).toHaveCount(0);
+		await expect(page.getByRole('button', { name: /^Disconnect/ })).toHaveCount(0);
+	} finally {
+		await context.close();
+	}
+});
