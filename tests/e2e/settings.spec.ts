@@ -31,8 +31,8 @@ test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and 
 		await page.getByLabel('Platform', { exact: true }).selectOption({ label: 'LINE' });
 		await page.locator('#connection-name').fill(name);
 		await page.locator('#connection-external').fill(`U${crypto.randomUUID().replaceAll('-', '')}`);
-		await page.locator('#cred-channelSecret').fill(credentials.channelSecret);
-		await page.locator('#cred-channelAccessToken').fill(credentials.channelAccessToken);
+		await page.getByLabel('Channel secret').fill(credentials.channelSecret);
+		await page.getByLabel('Channel access token').fill(credentials.channelAccessToken);
 		await page.getByTestId('connect-submit').click();
 		await expect(page.getByTestId('connect-message')).toBeVisible();
 
