@@ -74,7 +74,10 @@ function error(res: ServerResponse, status: number, code: string, message: strin
  * type: it is dropped.
  */
 export function inboundRow(workspaceId: string, connectionId: string, platform: Platform, event: NormalizedEvent): InboundRow {
-	const json = JSON.stringify(event);
+	// Dates become ISO strings here rather than through Date#toJSON, which takes V8's
+	// JSON.stringify off its fast path (measured: about half the cost per event).
+	const plain = event.type === 'message' ? { ...event, sentAt: event.sentAt.toISOString() } : { ...event, updatedAt: event.updatedAt.toISOString() };
+	const json = JSON.stringify(plain);
 	return { workspaceId, connectionId, platform, eventId: event.eventId, kind: event.type, payloadJson: json.includes('\\u0000') ? json.replaceAll('\\u0000', '') : json };
 }
 
