@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import type { FakePlatform } from '../fakes/platforms.ts';
 import { AGENT, OWNER, SUPERVISOR, connectDemoShop, draftOf, logIn, type DemoShop } from './demo.ts';
+import { dateToZonedTime, zonedDayAt } from '../../src/lib/i18n/format.ts';
 
 /** Screenshots go to test-results/; `UPDATE_SCREENSHOTS=1` refreshes the README's in docs/screenshots/. */
 function shot(name: string): string {
@@ -279,6 +280,40 @@ test('the keyboard drives the inbox: / searches, j and k move, enter writes, a a
 				return json.items.map((c: { id: string; assignee: { name: string } | null }) => `${c.id}:${c.assignee?.name}`);
 			})
 			.toEqual([`${newer}:Somchai`]);
+	} finally {
+		await context.close();
+	}
+});
+
+test('an agent snoozes a conversation until a time of their choosing, read on the shop’s clock', async ({ browser }) => {
+	const word = `snz${Date.now().toString(36)}`;
+	const conversationId = await customerWrites(`${word} I will pay after payday, please remind me`);
+	const { context, page } = await logIn(browser, AGENT);
+	try {
+		await openConversation(page, conversationId);
+		await page.getByTestId('status-select').selectOption('snoozed');
+		const until = page.getByTestId('snooze-until');
+		await expect(page.getByText('Times are Asia/Bangkok time.')).toBeVisible();
+
+		// A time already past is refused with a reason, and nothing changes.
+		await until.fill(dateToZonedTime(new Date(Date.now() - 3_600_000), 'Asia/Bangkok'));
+		await page.getByRole('button', { name: 'Snooze', exact: true }).click();
+		await expect(page.getByRole('alert').filter({ hasText: 'Choose a time in the future.' })).toBeVisible();
+
+		// The day after tomorrow at 14:30 in Bangkok, whatever the browser's own zone.
+		const at = new Date(zonedDayAt(new Date(), 'Asia/Bangkok', 2, 14).getTime() + 30 * 60_000);
+		await until.fill(dateToZonedTime(at, 'Asia/Bangkok'));
+		await page.getByRole('button', { name: 'Snooze', exact: true }).click();
+		await expect(page.getByTestId('status-select')).toHaveValue('snoozed');
+		await expect(page.getByText(/^until /)).toContainText('14:30');
+
+		await expect
+			.poll(async () => {
+				const { json } = await shop.rest('GET', `/api/v1/conversations?q=${word}`);
+				const found = json.items.find((c: { id: string }) => c.id === conversationId);
+				return found ? `${found.status} ${found.snoozedUntil}` : '';
+			})
+			.toBe(`snoozed ${at.toISOString()}`);
 	} finally {
 		await context.close();
 	}
