@@ -15,6 +15,7 @@ import { createReply, type ReplyDeps } from './replies.ts';
 import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
+import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 
 /**
@@ -127,6 +128,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		ingest.wake();
 		outbox.wake();
 		await mirrorSweep(db, live);
+		await wakeSnoozed(db, live);
 	}
 
 	return {

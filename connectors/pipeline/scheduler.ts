@@ -8,8 +8,9 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
  *
  * - `chatmai.ingest` and `chatmai.outbox` (policy `stately`: at most one waiting and one running
  *   job each), sent after work is committed so an idle instance helps a busy one drain;
- * - `chatmai.sweep`, scheduled every minute: wakes both workers and replays unmirrored messages,
- *   so events left by a crashed instance, and retries that came due, are picked up by any survivor.
+ * - `chatmai.sweep`, scheduled every minute: wakes both workers, replays unmirrored messages and
+ *   reopens conversations whose snooze has ended, so events left by a crashed instance, retries
+ *   that came due and snoozes that ran out are picked up by any survivor.
  *
  * The work itself lives in `inbound_events` and `outbox` rows claimed with SKIP LOCKED; the jobs
  * only wake. Losing a job loses nothing.

@@ -106,6 +106,7 @@ export const en = {
 	'notifications.markAllRead': 'Mark all as read',
 	'notifications.mention': '{name} mentioned you in a note',
 	'notifications.assigned': '{name} assigned a conversation to you',
+	'notifications.snoozeEnded': 'A snoozed conversation is back: its snooze has ended',
 	'notifications.someone': 'Someone',
 	'notifications.unread': 'Unread',
 	'notifications.loadFailed': 'Notifications could not be loaded.',

@@ -105,6 +105,7 @@ export const th: Catalog = {
 	'notifications.markAllRead': 'ทำเครื่องหมายว่าอ่านแล้วทั้งหมด',
 	'notifications.mention': '{name} กล่าวถึงคุณในโน้ต',
 	'notifications.assigned': '{name} มอบหมายแชตให้คุณ',
+	'notifications.snoozeEnded': 'แชตที่เลื่อนไว้กลับมาแล้ว ครบเวลาที่เลื่อนไว้',
 	'notifications.someone': 'มีคน',
 	'notifications.unread': 'ยังไม่ได้อ่าน',
 	'notifications.loadFailed': 'โหลดการแจ้งเตือนไม่สำเร็จ',

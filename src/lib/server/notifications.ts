@@ -3,12 +3,13 @@ import { isUuid, type WorkspaceScope } from './scope.ts';
 
 /**
  * The signed-in member's notifications in a workspace: @mentions in notes and assignments,
- * written by the collab projection (collab/extensions/projection.ts) when the change is made.
+ * written by the collab projection (collab/extensions/projection.ts) when the change is made, and
+ * snoozes that ran out on conversations assigned to them (snooze.ts).
  */
 
 export interface NotificationView {
 	id: string;
-	kind: 'mention' | 'assigned';
+	kind: 'mention' | 'assigned' | 'snooze_ended';
 	conversationId: string | null;
 	actor: { id: string; name: string } | null;
 	excerpt: string;
