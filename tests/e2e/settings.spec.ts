@@ -73,3 +73,45 @@ test('an agent sees the connections but no form to add or remove one', async ({ 
 		await context.close();
 	}
 });
+
+test('an owner renames the workspace and moves it to another time zone; agents only read them', async ({ browser }) => {
+	const workspaceId = await demoWorkspace();
+	const login = await fetch(BASE + '/api/v1/auth/login', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ email: OWNER, password: PASSWORD })
+	}).then((r) => r.json());
+	const api = (method: string, body?: unknown) =>
+		fetch(BASE + '/api/v1/workspace', {
+			method,
+			headers: { authorization: `Bearer ${login.token}`, 'x-workspace-id': workspaceId, 'content-type': 'application/json' },
+			body: body === undefined ? undefined : JSON.stringify(body)
+		}).then((r) => r.json());
+	const before = (await api('GET')).workspace as { name: string; timeZone: string };
+	const owner = await logIn(browser, OWNER);
+	const agent = await logIn(browser, AGENT);
+	try {
+		const page = owner.page;
+		await page.goto(`/w/${workspaceId}/settings/workspace`);
+		await page.locator('html[data-hydrated]').waitFor();
+		await page.getByLabel('Workspace name').fill('   ');
+		await page.getByTestId('workspace-submit').click();
+		await expect(page.getByText('Give the workspace a name of up to 120 characters.')).toBeVisible();
+
+		await page.getByLabel('Workspace name').fill('Baan Suan Shop');
+		await page.getByLabel('Time zone').selectOption('Asia/Tokyo');
+		await page.getByTestId('workspace-submit').click();
+		await expect(page.getByTestId('workspace-saved')).toContainText('Saved.');
+		await expect(page.getByTestId('workspace-switcher')).toContainText('Baan Suan Shop');
+		expect((await api('GET')).workspace).toMatchObject({ name: 'Baan Suan Shop', timeZone: 'Asia/Tokyo' });
+
+		await agent.page.goto(`/w/${workspaceId}/settings/workspace`);
+		await expect(agent.page.getByTestId('workspace-readonly')).toContainText('Baan Suan Shop');
+		await expect(agent.page.getByTestId('workspace-readonly')).toContainText('Asia/Tokyo');
+		await expect(agent.page.getByTestId('workspace-form')).toHaveCount(0);
+	} finally {
+		await api('PATCH', { name: before.name, timeZone: before.timeZone });
+		await owner.context.close();
+		await agent.context.close();
+	}
+});
