@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { testPool } from '../helpers/db.ts';
-import { connect, createFixture, disconnect, startServer, waitFor, type Fixture, type TestServer } from './helpers.ts';
+import { connect, disconnect, sharedServer, startServer, waitFor } from './helpers.ts';
 import { addLabel, conversationDoc, draftText, readLabels } from '../../src/lib/conversation-doc.ts';
 import { inspectFrame } from '../../collab/frames.ts';
 
-const db = testPool();
-let server: TestServer;
-let fx: Fixture;
-
-beforeAll(async () => {
-	server = await startServer(db);
-	fx = await createFixture(db);
-});
-afterAll(async () => {
-	await server.close();
-	await db.end();
-});
+const shared = sharedServer();
+const { db } = shared;
 
 /** A seeded generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -55,7 +44,7 @@ function updateFrame(name: string, update: Uint8Array): Uint8Array {
 /** Opens a raw socket, sends `frames`, and resolves with the close code once the server closes it. */
 function blast(frames: Array<Uint8Array | string>): Promise<number> {
 	return new Promise((resolve) => {
-		const ws = new WebSocket(server.url);
+		const ws = new WebSocket(shared.server.url);
 		const timer = setTimeout(() => ws.terminate(), 5000);
 		ws.on('open', () => {
 			for (const f of frames) if (ws.readyState === WebSocket.OPEN) ws.send(f);
@@ -80,13 +69,13 @@ function sampleUpdate(): Uint8Array {
 describe('hostile input', () => {
 	it('the frame check refuses truncated updates and accepts whole ones', () => {
 		const update = sampleUpdate();
-		expect(inspectFrame(updateFrame(fx.docName, update)).ok).toBe(true);
-		for (let cut = 1; cut < update.length; cut += 3) expect(inspectFrame(updateFrame(fx.docName, update.slice(0, cut))).ok).toBe(false);
+		expect(inspectFrame(updateFrame(shared.fx.docName, update)).ok).toBe(true);
+		for (let cut = 1; cut < update.length; cut += 3) expect(inspectFrame(updateFrame(shared.fx.docName, update.slice(0, cut))).ok).toBe(false);
 	});
 
 	it('thousands of malformed frames and truncated updates close the senders while the server keeps serving others', async () => {
-		const a = connect(server.url, fx.docName, fx.agentA.token);
-		const b = connect(server.url, fx.docName, fx.agentB.token);
+		const a = connect(shared.server.url, shared.fx.docName, shared.fx.agentA.token);
+		const b = connect(shared.server.url, shared.fx.docName, shared.fx.agentB.token);
 		expect(await a.ready).toBe(true);
 		expect(await b.ready).toBe(true);
 		const next = random(42);
@@ -97,21 +86,21 @@ describe('hostile input', () => {
 		const noise = Array.from({ length: 20 }, (_, i) =>
 			blast(
 				Array.from({ length: 200 }, (_, j) =>
-					j % 50 === 0 ? 'not binary' : j % 7 === 0 ? new Uint8Array(0) : j % 11 === 0 ? frame((e) => (encoding.writeVarString(e, fx.docName), encoding.writeVarUint(e, 6))) : garbage(1 + (i * j) % 300)
+					j % 50 === 0 ? 'not binary' : j % 7 === 0 ? new Uint8Array(0) : j % 11 === 0 ? frame((e) => (encoding.writeVarString(e, shared.fx.docName), encoding.writeVarUint(e, 6))) : garbage(1 + (i * j) % 300)
 				)
 			)
 		);
 		// Authenticated agents sending truncated and bit-flipped updates, and cut-off frames.
 		const hostile = Array.from({ length: 40 }, (_, i) => {
-			const frames: Uint8Array[] = [authFrame(fx.docName, fx.agentA.token)];
+			const frames: Uint8Array[] = [authFrame(shared.fx.docName, shared.fx.agentA.token)];
 			for (let j = 0; j < 25; j++) {
 				const kind = (i + j) % 3;
-				if (kind === 0) frames.push(updateFrame(fx.docName, update.slice(0, 1 + Math.floor(next() * (update.length - 1)))));
+				if (kind === 0) frames.push(updateFrame(shared.fx.docName, update.slice(0, 1 + Math.floor(next() * (update.length - 1)))));
 				else if (kind === 1) {
 					const flipped = update.slice();
 					flipped[Math.floor(next() * flipped.length)] ^= 1 << Math.floor(next() * 8);
-					frames.push(updateFrame(fx.docName, flipped));
-				} else frames.push(updateFrame(fx.docName, update).slice(0, 1 + Math.floor(next() * 40)));
+					frames.push(updateFrame(shared.fx.docName, flipped));
+				} else frames.push(updateFrame(shared.fx.docName, update).slice(0, 1 + Math.floor(next() * 40)));
 			}
 			return blast(frames);
 		});
@@ -127,7 +116,7 @@ describe('hostile input', () => {
 		conversationDoc(b.doc).draft.insert(conversationDoc(b.doc).draft.length, [p]);
 		await waitFor(() => readLabels(b.doc).includes('still-alive') && draftText(a.doc).includes('after the storm'), 'the good agents to sync');
 		await waitFor(() => draftText(a.doc) === draftText(b.doc), 'convergence');
-		const late = connect(server.url, fx.docName, fx.agentB.token);
+		const late = connect(shared.server.url, shared.fx.docName, shared.fx.agentB.token);
 		expect(await late.ready).toBe(true);
 		expect(readLabels(late.doc)).toContain('still-alive');
 		disconnect(a, b, late);
@@ -154,7 +143,7 @@ describe('hostile input', () => {
 			const ws = new WebSocket(strict.url);
 			const code = await new Promise<number>((resolve) => {
 				ws.on('open', () => {
-					for (let i = 0; i < 50; i++) ws.send(frame((e) => (encoding.writeVarString(e, fx.docName), encoding.writeVarUint(e, 3))));
+					for (let i = 0; i < 50; i++) ws.send(frame((e) => (encoding.writeVarString(e, shared.fx.docName), encoding.writeVarUint(e, 3))));
 				});
 				ws.on('error', () => {});
 				ws.on('close', (c) => resolve(c));

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import { createCollab, type Collab, type CollabOptions } from '../../collab/index.ts';
 import { createSession } from '../../src/lib/server/auth/session.ts';
 import { conversationDocName } from '../../src/lib/conversation-doc.ts';
-import { uniqueEmail } from '../helpers/db.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { testPool, uniqueEmail } from '../helpers/db.ts';
 
 /** A real collab server on a bare node:http server, port 0, routed the way server/ mounts it. */
 export interface TestServer {
@@ -154,4 +155,28 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 		if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 		await new Promise((resolve) => setTimeout(resolve, 20));
 	}
+}
+
+export interface SharedServer {
+	db: pg.Pool;
+	server: TestServer;
+	fx: Fixture;
+}
+
+/**
+ * One collab server and one workspace fixture for a whole test file: started before its tests,
+ * closed after them. Read `server` and `fx` inside tests (they are set in beforeAll).
+ */
+export function sharedServer(): SharedServer {
+	const db = testPool();
+	const shared = { db } as SharedServer;
+	beforeAll(async () => {
+		shared.server = await startServer(db);
+		shared.fx = await createFixture(db);
+	});
+	afterAll(async () => {
+		await shared.server?.close();
+		await db.end();
+	});
+	return shared;
 }

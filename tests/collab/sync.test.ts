@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { testPool } from '../helpers/db.ts';
-import { connect, createFixture, disconnect, startServer, waitFor, type Fixture, type TestServer } from './helpers.ts';
+import { connect, disconnect, sharedServer, waitFor } from './helpers.ts';
 import { addLabel, addNote, conversationDoc, draftText, readLabels, readMeta, readNotes, setAssignee, setStatus } from '../../src/lib/conversation-doc.ts';
 
-const db = testPool();
-let server: TestServer;
-let fx: Fixture;
-
-beforeAll(async () => {
-	server = await startServer(db);
-	fx = await createFixture(db);
-});
-afterAll(async () => {
-	await server.close();
-	await db.end();
-});
+const shared = sharedServer();
+const { db } = shared;
 
 /** Types into the draft's first paragraph one character at a time, like an editor with a cursor. */
 function typist(doc: Y.Doc, start: 'start' | 'end') {
@@ -46,10 +35,10 @@ function typeInto(doc: Y.Doc, text: string, at: 'start' | 'end'): void {
 
 describe('two agents on one conversation', () => {
 	it('two agents typing into the same draft at the same time converge to the same text', async () => {
-		const conversationId = await fx.newConversation();
+		const conversationId = await shared.fx.newConversation();
 		const name = `conversation:${conversationId}`;
-		const a = connect(server.url, name, fx.agentA.token);
-		const b = connect(server.url, name, fx.agentB.token);
+		const a = connect(shared.server.url, name, shared.fx.agentA.token);
+		const b = connect(shared.server.url, name, shared.fx.agentB.token);
 		expect(await a.ready).toBe(true);
 		expect(await b.ready).toBe(true);
 		// The editor's empty paragraph exists before anyone types (Tiptap creates it on mount).
@@ -80,50 +69,50 @@ describe('two agents on one conversation', () => {
 	});
 
 	it('assignment, a note and a status change by one agent appear for the other and land in PostgreSQL rows', async () => {
-		const a = connect(server.url, fx.docName, fx.agentA.token);
-		const b = connect(server.url, fx.docName, fx.agentB.token);
+		const a = connect(shared.server.url, shared.fx.docName, shared.fx.agentA.token);
+		const b = connect(shared.server.url, shared.fx.docName, shared.fx.agentB.token);
 		expect(await a.ready).toBe(true);
 		expect(await b.ready).toBe(true);
 
-		setAssignee(a.doc, fx.agentB.userId);
+		setAssignee(a.doc, shared.fx.agentB.userId);
 		setStatus(a.doc, 'pending');
 		addLabel(a.doc, 'vip');
 		// The client claims to be someone else; the server stamps the real author.
-		const note = addNote(a.doc, { body: 'Refund approved, @Malee please confirm', mentions: [fx.agentB.userId], authorId: fx.agentB.userId, authorName: 'Forged' });
+		const note = addNote(a.doc, { body: 'Refund approved, @Malee please confirm', mentions: [shared.fx.agentB.userId], authorId: shared.fx.agentB.userId, authorName: 'Forged' });
 
-		await waitFor(() => readMeta(b.doc).assigneeId === fx.agentB.userId && readMeta(b.doc).status === 'pending', 'meta on B');
+		await waitFor(() => readMeta(b.doc).assigneeId === shared.fx.agentB.userId && readMeta(b.doc).status === 'pending', 'meta on B');
 		await waitFor(() => readLabels(b.doc).includes('vip'), 'label on B');
-		await waitFor(() => readNotes(b.doc).find((n) => n.id === note.id)?.authorId === fx.agentA.userId, 'stamped note on B');
+		await waitFor(() => readNotes(b.doc).find((n) => n.id === note.id)?.authorId === shared.fx.agentA.userId, 'stamped note on B');
 		expect(readNotes(b.doc).find((n) => n.id === note.id)?.authorName).toBe('Somchai');
 
 		const row = await waitFor(async () => {
-			const { rows } = await db.query('select status, assignee_id, labels from conversations where id = $1', [fx.conversationId]);
-			return rows[0].status === 'pending' && rows[0].assignee_id === fx.agentB.userId && rows[0].labels.includes('vip') ? rows[0] : null;
+			const { rows } = await db.query('select status, assignee_id, labels from conversations where id = $1', [shared.fx.conversationId]);
+			return rows[0].status === 'pending' && rows[0].assignee_id === shared.fx.agentB.userId && rows[0].labels.includes('vip') ? rows[0] : null;
 		}, 'conversation row');
 		expect(row.labels).toEqual(['vip']);
-		const assignments = await db.query('select assignee_id, assigned_by from assignments where conversation_id = $1', [fx.conversationId]);
-		expect(assignments.rows).toEqual([{ assignee_id: fx.agentB.userId, assigned_by: fx.agentA.userId }]);
-		const events = await db.query('select kind, actor_id, data from conversation_events where conversation_id = $1 order by id', [fx.conversationId]);
+		const assignments = await db.query('select assignee_id, assigned_by from assignments where conversation_id = $1', [shared.fx.conversationId]);
+		expect(assignments.rows).toEqual([{ assignee_id: shared.fx.agentB.userId, assigned_by: shared.fx.agentA.userId }]);
+		const events = await db.query('select kind, actor_id, data from conversation_events where conversation_id = $1 order by id', [shared.fx.conversationId]);
 		expect(events.rows.map((e) => e.kind).sort()).toEqual(['assignee', 'labels', 'status']);
-		expect(events.rows.every((e) => e.actor_id === fx.agentA.userId)).toBe(true);
+		expect(events.rows.every((e) => e.actor_id === shared.fx.agentA.userId)).toBe(true);
 		expect(events.rows.find((e) => e.kind === 'status')!.data).toMatchObject({ from: 'open', to: 'pending' });
 		const notes = await waitFor(async () => (await db.query('select author_id, body, mentions from notes where id = $1', [note.id])).rows[0], 'note row');
-		expect(notes).toEqual({ author_id: fx.agentA.userId, body: note.body, mentions: [fx.agentB.userId] });
+		expect(notes).toEqual({ author_id: shared.fx.agentA.userId, body: note.body, mentions: [shared.fx.agentB.userId] });
 		const notifications = await waitFor(
-			async () => (await db.query(`select kind, actor_id from notifications where user_id = $1 and conversation_id = $2 order by kind`, [fx.agentB.userId, fx.conversationId])).rows,
+			async () => (await db.query(`select kind, actor_id from notifications where user_id = $1 and conversation_id = $2 order by kind`, [shared.fx.agentB.userId, shared.fx.conversationId])).rows,
 			'notifications',
 			5000
-		).then(async () => (await db.query(`select kind, actor_id from notifications where user_id = $1 and conversation_id = $2 order by kind`, [fx.agentB.userId, fx.conversationId])).rows);
+		).then(async () => (await db.query(`select kind, actor_id from notifications where user_id = $1 and conversation_id = $2 order by kind`, [shared.fx.agentB.userId, shared.fx.conversationId])).rows);
 		expect(notifications).toEqual([
-			{ kind: 'assigned', actor_id: fx.agentA.userId },
-			{ kind: 'mention', actor_id: fx.agentA.userId }
+			{ kind: 'assigned', actor_id: shared.fx.agentA.userId },
+			{ kind: 'mention', actor_id: shared.fx.agentA.userId }
 		]);
 		disconnect(a, b);
 	});
 
 	it('an invalid status or an assignee from outside the workspace is put back from PostgreSQL', async () => {
-		const conversationId = await fx.newConversation();
-		const a = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		const conversationId = await shared.fx.newConversation();
+		const a = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 		expect(await a.ready).toBe(true);
 		conversationDoc(a.doc).meta.set('status', 'deleted');
 		conversationDoc(a.doc).meta.set('assigneeId', crypto.randomUUID());
@@ -134,10 +123,10 @@ describe('two agents on one conversation', () => {
 	});
 
 	it("a supervisor sees the live draft but the supervisor's edits do not reach others", async () => {
-		const conversationId = await fx.newConversation();
+		const conversationId = await shared.fx.newConversation();
 		const name = `conversation:${conversationId}`;
-		const agent = connect(server.url, name, fx.agentA.token);
-		const supervisor = connect(server.url, name, fx.supervisor.token);
+		const agent = connect(shared.server.url, name, shared.fx.agentA.token);
+		const supervisor = connect(shared.server.url, name, shared.fx.supervisor.token);
 		expect(await agent.ready).toBe(true);
 		expect(await supervisor.ready).toBe(true);
 		expect(supervisor.provider.authorizedScope).toBe('readonly');
@@ -150,7 +139,7 @@ describe('two agents on one conversation', () => {
 		// A marker edit by the agent after the supervisor's: once it arrives, anything the server
 		// had accepted from the supervisor would have arrived too.
 		addLabel(agent.doc, 'marker');
-		const third = connect(server.url, name, fx.agentB.token);
+		const third = connect(shared.server.url, name, shared.fx.agentB.token);
 		expect(await third.ready).toBe(true);
 		await waitFor(() => readLabels(third.doc).includes('marker'), 'marker');
 		expect(draftText(third.doc)).toBe('Agent text');
@@ -162,17 +151,17 @@ describe('two agents on one conversation', () => {
 	});
 
 	it('a spoofed awareness identity is replaced by the real one', async () => {
-		const a = connect(server.url, fx.docName, fx.agentA.token);
-		const b = connect(server.url, fx.docName, fx.agentB.token);
+		const a = connect(shared.server.url, shared.fx.docName, shared.fx.agentA.token);
+		const b = connect(shared.server.url, shared.fx.docName, shared.fx.agentB.token);
 		expect(await a.ready).toBe(true);
 		expect(await b.ready).toBe(true);
-		a.provider.setAwarenessField('user', { id: fx.agentB.userId, name: 'The Boss', color: '#000000', role: 'owner' });
+		a.provider.setAwarenessField('user', { id: shared.fx.agentB.userId, name: 'The Boss', color: '#000000', role: 'owner' });
 		a.provider.setAwarenessField('typing', true);
 		const seen = await waitFor(() => {
 			const state = b.provider.awareness!.getStates().get(a.doc.clientID);
 			return state?.typing === true ? state : null;
 		}, "A's presence on B");
-		expect(seen!.user).toMatchObject({ id: fx.agentA.userId, name: 'Somchai', role: 'agent' });
+		expect(seen!.user).toMatchObject({ id: shared.fx.agentA.userId, name: 'Somchai', role: 'agent' });
 		expect(seen!.user.color).toMatch(/^#[0-9a-f]{6}$/);
 		disconnect(a, b);
 	});

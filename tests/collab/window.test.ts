@@ -1,25 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { testPool } from '../helpers/db.ts';
-import { connect, createFixture, disconnect, insertMessages, startServer, waitFor, type Fixture, type TestServer } from './helpers.ts';
+import { connect, createFixture, disconnect, insertMessages, sharedServer, waitFor } from './helpers.ts';
 import { WINDOW_SIZE, conversationDoc, draftText, readMessages, readMeta, type WindowMessage } from '../../src/lib/conversation-doc.ts';
 import { LiveDocumentNotFound } from '../../src/lib/server/ports.ts';
 
-const db = testPool();
-let server: TestServer;
-let fx: Fixture;
-
-beforeAll(async () => {
-	server = await startServer(db);
-	fx = await createFixture(db);
-});
-afterAll(async () => {
-	await server.close();
-	await db.end();
-});
+const shared = sharedServer();
+const { db } = shared;
 
 async function syncedSize(conversationId: string): Promise<{ bytes: number; doc: Y.Doc }> {
-	const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+	const client = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 	expect(await client.ready).toBe(true);
 	const bytes = Y.encodeStateAsUpdate(client.doc).byteLength;
 	const doc = new Y.Doc();
@@ -29,23 +18,23 @@ async function syncedSize(conversationId: string): Promise<{ bytes: number; doc:
 }
 
 function outgoing(id: string, sentAt: Date, body = 'Your order has shipped'): WindowMessage {
-	return { id, direction: 'out', senderType: 'agent', authorId: fx.agentA.userId, body, attachments: [], sentAt: sentAt.toISOString(), deliveryState: 'queued', deliveryError: null };
+	return { id, direction: 'out', senderType: 'agent', authorId: shared.fx.agentA.userId, body, attachments: [], sentAt: sentAt.toISOString(), deliveryState: 'queued', deliveryError: null };
 }
 
 async function insertOutgoing(conversationId: string, message: WindowMessage) {
 	await db.query(
 		`insert into messages (id, workspace_id, conversation_id, connection_id, direction, sender_type, author_id, body, delivery_state, sent_at)
 		 values ($1, $2, $3, $4, 'out', 'agent', $5, $6, $8, $7)`,
-		[message.id, fx.workspaceId, conversationId, fx.connectionId, message.authorId, message.body, message.sentAt, message.deliveryState ?? 'queued']
+		[message.id, shared.fx.workspaceId, conversationId, shared.fx.connectionId, message.authorId, message.body, message.sentAt, message.deliveryState ?? 'queued']
 	);
 }
 
 describe('the bounded messages window', () => {
 	it('opening a conversation with 10,000 messages syncs a document whose size does not depend on the history length', async () => {
-		const long = await fx.newConversation();
-		const short = await fx.newConversation();
-		await insertMessages(db, fx, long, 10_000, 'Is this still available in size M?');
-		await insertMessages(db, fx, short, 60, 'Is this still available in size M?');
+		const long = await shared.fx.newConversation();
+		const short = await shared.fx.newConversation();
+		await insertMessages(db, shared.fx, long, 10_000, 'Is this still available in size M?');
+		await insertMessages(db, shared.fx, short, 60, 'Is this still available in size M?');
 
 		const big = await syncedSize(long);
 		const small = await syncedSize(short);
@@ -58,11 +47,11 @@ describe('the bounded messages window', () => {
 	});
 
 	it('a server-side message written while no agent has the document open is in the window when one opens it', async () => {
-		const conversationId = await fx.newConversation();
+		const conversationId = await shared.fx.newConversation();
 		const message = outgoing(crypto.randomUUID(), new Date());
 		await insertOutgoing(conversationId, message);
-		await server.collab.live.appendMessage(fx.workspaceId, conversationId, message, { source: 'outbox' });
-		await server.collab.live.setDeliveryState(fx.workspaceId, conversationId, message.id, 'failed', 'Messenger: 24-hour window closed', { source: 'outbox' });
+		await shared.server.collab.live.appendMessage(shared.fx.workspaceId, conversationId, message, { source: 'outbox' });
+		await shared.server.collab.live.setDeliveryState(shared.fx.workspaceId, conversationId, message.id, 'failed', 'Messenger: 24-hour window closed', { source: 'outbox' });
 		const { doc } = await syncedSize(conversationId);
 		const [live] = readMessages(doc);
 		expect(live.id).toBe(message.id);
@@ -70,30 +59,30 @@ describe('the bounded messages window', () => {
 	});
 
 	it('appended messages reach an open document in order, the window stays at its size, and a retried append is harmless', async () => {
-		const conversationId = await fx.newConversation();
-		await insertMessages(db, fx, conversationId, WINDOW_SIZE);
-		const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		const conversationId = await shared.fx.newConversation();
+		await insertMessages(db, shared.fx, conversationId, WINDOW_SIZE);
+		const client = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 		expect(await client.ready).toBe(true);
 		const oldestBefore = readMessages(client.doc)[0].id;
 		const newer = outgoing(crypto.randomUUID(), new Date(Date.now() + 60_000), 'Tracking: TH123');
 		await insertOutgoing(conversationId, newer);
-		await server.collab.live.appendMessage(fx.workspaceId, conversationId, newer, { source: 'outbox' });
-		await server.collab.live.appendMessage(fx.workspaceId, conversationId, newer, { source: 'outbox' });
+		await shared.server.collab.live.appendMessage(shared.fx.workspaceId, conversationId, newer, { source: 'outbox' });
+		await shared.server.collab.live.appendMessage(shared.fx.workspaceId, conversationId, newer, { source: 'outbox' });
 		await waitFor(() => readMessages(client.doc).at(-1)?.id === newer.id, 'the new message');
 		const messages = readMessages(client.doc);
 		expect(messages).toHaveLength(WINDOW_SIZE);
 		expect(conversationDoc(client.doc).messages.length).toBe(WINDOW_SIZE);
 		expect(messages.some((m) => m.id === oldestBefore)).toBe(false);
 		expect(messages.at(-1)!.delivery?.state).toBe('queued');
-		await server.collab.live.setDeliveryState(fx.workspaceId, conversationId, newer.id, 'sent', null, { source: 'outbox' });
+		await shared.server.collab.live.setDeliveryState(shared.fx.workspaceId, conversationId, newer.id, 'sent', null, { source: 'outbox' });
 		await waitFor(() => readMessages(client.doc).at(-1)?.delivery?.state === 'sent', 'the delivery state');
 		disconnect(client);
 	});
 
 	it('a batch of appends larger than the window leaves only the newest messages, each once, in order, with nothing to trim', async () => {
-		const conversationId = await fx.newConversation();
-		await insertMessages(db, fx, conversationId, 10);
-		const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		const conversationId = await shared.fx.newConversation();
+		await insertMessages(db, shared.fx, conversationId, 10);
+		const client = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 		expect(await client.ready).toBe(true);
 		const start = Date.now() + 60_000;
 		const burst = Array.from({ length: WINDOW_SIZE + 30 }, (_, i) => ({ ...outgoing(crypto.randomUUID(), new Date(start + i * 1000), `reply ${i}`), deliveryState: 'sent' as const }));
@@ -102,10 +91,10 @@ describe('the bounded messages window', () => {
 		const shuffled = [...burst].sort(() => Math.random() - 0.5);
 		const half = shuffled.length / 2;
 		const origin = { source: 'connector', platform: 'line' } as const;
-		const results = await server.collab.live.appendMessages([
-			{ workspaceId: fx.workspaceId, conversationId, messages: shuffled.slice(0, half), origin },
-			{ workspaceId: fx.workspaceId, conversationId, messages: [...shuffled.slice(half), shuffled[0]], origin },
-			{ workspaceId: fx.workspaceId, conversationId: await fx.newConversation(), messages: [], origin: { source: 'outbox' } }
+		const results = await shared.server.collab.live.appendMessages([
+			{ workspaceId: shared.fx.workspaceId, conversationId, messages: shuffled.slice(0, half), origin },
+			{ workspaceId: shared.fx.workspaceId, conversationId, messages: [...shuffled.slice(half), shuffled[0]], origin },
+			{ workspaceId: shared.fx.workspaceId, conversationId: await shared.fx.newConversation(), messages: [], origin: { source: 'outbox' } }
 		]);
 		expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
 		const newest = burst.slice(-WINDOW_SIZE).map((m) => m.id);
@@ -120,14 +109,14 @@ describe('the bounded messages window', () => {
 
 	it('a batch append to another workspace’s conversation is refused for that conversation only', async () => {
 		const other = await createFixture(db);
-		const mine = await fx.newConversation();
+		const mine = await shared.fx.newConversation();
 		const message = outgoing(crypto.randomUUID(), new Date());
 		await insertOutgoing(mine, message);
-		const client = connect(server.url, `conversation:${mine}`, fx.agentA.token);
+		const client = connect(shared.server.url, `conversation:${mine}`, shared.fx.agentA.token);
 		expect(await client.ready).toBe(true);
-		const results = await server.collab.live.appendMessages([
+		const results = await shared.server.collab.live.appendMessages([
 			{ workspaceId: other.workspaceId, conversationId: mine, messages: [message], origin: { source: 'outbox' } },
-			{ workspaceId: fx.workspaceId, conversationId: mine, messages: [message], origin: { source: 'outbox' } }
+			{ workspaceId: shared.fx.workspaceId, conversationId: mine, messages: [message], origin: { source: 'outbox' } }
 		]);
 		expect(results[0].status).toBe('rejected');
 		expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(LiveDocumentNotFound);
@@ -137,17 +126,17 @@ describe('the bounded messages window', () => {
 	});
 
 	it('clearDraft empties the draft for everyone and setMeta mirrors a status change without projecting it again', async () => {
-		const conversationId = await fx.newConversation();
-		const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		const conversationId = await shared.fx.newConversation();
+		const client = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 		expect(await client.ready).toBe(true);
 		const p = new Y.XmlElement('paragraph');
 		p.insert(0, [new Y.XmlText('Thanks for your order!')]);
 		conversationDoc(client.doc).draft.insert(0, [p]);
-		await waitFor(() => draftText(server.collab.hocuspocus.documents.get(`conversation:${conversationId}`)!) === 'Thanks for your order!', 'the draft on the server');
-		await server.collab.live.clearDraft(fx.workspaceId, conversationId, { source: 'outbox' });
-		await server.collab.live.setMeta(fx.workspaceId, conversationId, { status: 'resolved', labels: ['paid'] }, { source: 'system', reason: 'rule' });
+		await waitFor(() => draftText(shared.server.collab.hocuspocus.documents.get(`conversation:${conversationId}`)!) === 'Thanks for your order!', 'the draft on the server');
+		await shared.server.collab.live.clearDraft(shared.fx.workspaceId, conversationId, { source: 'outbox' });
+		await shared.server.collab.live.setMeta(shared.fx.workspaceId, conversationId, { status: 'resolved', labels: ['paid'] }, { source: 'system', reason: 'rule' });
 		await waitFor(() => draftText(client.doc) === '' && readMeta(client.doc).status === 'resolved', 'the cleared draft and status');
-		await server.collab.flush();
+		await shared.server.collab.flush();
 		const events = await db.query('select 1 from conversation_events where conversation_id = $1', [conversationId]);
 		expect(events.rowCount).toBe(0);
 		disconnect(client);
@@ -156,15 +145,15 @@ describe('the bounded messages window', () => {
 	it("a writer naming another workspace's conversation is refused before the document is opened", async () => {
 		const other = await createFixture(db);
 		const message = outgoing(crypto.randomUUID(), new Date());
-		await expect(server.collab.live.appendMessage(other.workspaceId, fx.conversationId, message, { source: 'connector', platform: 'line' })).rejects.toBeInstanceOf(
+		await expect(shared.server.collab.live.appendMessage(other.workspaceId, shared.fx.conversationId, message, { source: 'connector', platform: 'line' })).rejects.toBeInstanceOf(
 			LiveDocumentNotFound
 		);
-		expect(server.collab.hocuspocus.documents.has(fx.docName)).toBe(false);
+		expect(shared.server.collab.hocuspocus.documents.has(shared.fx.docName)).toBe(false);
 	});
 
 	it('a message an agent pushes into the server-only window is removed again', async () => {
-		const conversationId = await fx.newConversation();
-		const client = connect(server.url, `conversation:${conversationId}`, fx.agentA.token);
+		const conversationId = await shared.fx.newConversation();
+		const client = connect(shared.server.url, `conversation:${conversationId}`, shared.fx.agentA.token);
 		expect(await client.ready).toBe(true);
 		conversationDoc(client.doc).messages.push([outgoing(crypto.randomUUID(), new Date(), 'fake customer message')]);
 		await waitFor(() => conversationDoc(client.doc).messages.length === 0, 'the forged message to go');
