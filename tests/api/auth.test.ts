@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../server/app.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { testPool, uniqueEmail } from '../helpers/db.ts';
+import { RateLimited, throttleLogin } from '../../src/lib/server/auth/throttle.ts';
 
 let app: RunningApp;
 const db = testPool();
@@ -64,6 +65,15 @@ describe('accounts over the REST API', () => {
 		for (let i = 0; i < 12; i++) statuses.push((await new Client(app.url).post('/api/v1/auth/login', { email, password: 'wrong-password' })).status);
 		expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
 		expect(statuses.at(-1)).toBe(429);
+	});
+
+	it('limits log-ins per address as configured (CHATMAI_LOGIN_LIMIT_PER_IP), across accounts', async () => {
+		const ip = `203.0.113.${Math.floor(Math.random() * 250)}-${crypto.randomUUID()}`;
+		for (let i = 0; i < 3; i++) await throttleLogin(db, ip, uniqueEmail(), 3);
+		await expect(throttleLogin(db, ip, uniqueEmail(), 3)).rejects.toBeInstanceOf(RateLimited);
+		// The default is 30: the same address is still welcome with room to spare.
+		const other = `203.0.113.1-${crypto.randomUUID()}`;
+		for (let i = 0; i < 4; i++) await throttleLogin(db, other, uniqueEmail());
 	});
 
 	it('logs out: the session stops working', async () => {

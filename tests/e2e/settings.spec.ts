@@ -2,22 +2,17 @@ import { expect, test } from '@playwright/test';
 import { signedWebhook, testCredentials } from '../fakes/platforms.ts';
 import { AGENT, BASE, OWNER, PASSWORD, logIn } from './demo.ts';
 
-/** The demo workspace's id (agents also have a workspace of their own, where they land first). */
-async function demoWorkspace(): Promise<string> {
-	const res = await fetch(BASE + '/api/v1/auth/login', {
+/** The owner's API session in the demo workspace (agents also have a workspace of their own, where they land first). */
+let owner: Promise<{ token: string; workspaceId: string }> | undefined;
+function ownerApi(): Promise<{ token: string; workspaceId: string }> {
+	owner ??= fetch(BASE + '/api/v1/auth/login', {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
 		body: JSON.stringify({ email: OWNER, password: PASSWORD })
-	});
-	return (await res.json()).workspaceId;
+	}).then((r) => r.json());
+	return owner;
 }
-
-/**
- * Settings → Connections in the browser (issue 4): an owner connects a LINE Official Account with
- * its credentials, copies the webhook URL the page shows, LINE's signed webhooks are accepted
- * there; after Disconnect the credentials are gone and the same webhook is refused with 410.
- * Agents see the connections but cannot add or remove one.
- */
+const demoWorkspace = async () => (await ownerApi()).workspaceId;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -75,12 +70,8 @@ test('an agent sees the connections but no form to add or remove one', async ({ 
 });
 
 test('an owner renames the workspace and moves it to another time zone; agents only read them', async ({ browser }) => {
-	const workspaceId = await demoWorkspace();
-	const login = await fetch(BASE + '/api/v1/auth/login', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ email: OWNER, password: PASSWORD })
-	}).then((r) => r.json());
+	const login = await ownerApi();
+	const workspaceId = login.workspaceId;
 	const api = (method: string, body?: unknown) =>
 		fetch(BASE + '/api/v1/workspace', {
 			method,
@@ -88,10 +79,10 @@ test('an owner renames the workspace and moves it to another time zone; agents o
 			body: body === undefined ? undefined : JSON.stringify(body)
 		}).then((r) => r.json());
 	const before = (await api('GET')).workspace as { name: string; timeZone: string };
-	const owner = await logIn(browser, OWNER);
+	const ownerPage = await logIn(browser, OWNER);
 	const agent = await logIn(browser, AGENT);
 	try {
-		const page = owner.page;
+		const page = ownerPage.page;
 		await page.goto(`/w/${workspaceId}/settings/workspace`);
 		await page.locator('html[data-hydrated]').waitFor();
 		await page.getByLabel('Workspace name').fill('   ');
@@ -111,7 +102,7 @@ test('an owner renames the workspace and moves it to another time zone; agents o
 		await expect(agent.page.getByTestId('workspace-form')).toHaveCount(0);
 	} finally {
 		await api('PATCH', { name: before.name, timeZone: before.timeZone });
-		await owner.context.close();
+		await ownerPage.context.close();
 		await agent.context.close();
 	}
 });

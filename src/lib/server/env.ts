@@ -27,6 +27,7 @@ const schema = z.object({
 	CHATMAI_ENCRYPTION_KEYS: z.string().optional(),
 	CHATMAI_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	CHATMAI_SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
+	CHATMAI_LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
@@ -57,6 +58,8 @@ export interface Config {
 	dbPoolSize: number;
 	/** Sign-ups allowed from one IP address per hour. @default 10 */
 	signupLimitPerHour: number;
+	/** Log-in attempts allowed from one IP address per 15 minutes (a whole office may share one). @default 30 */
+	loginLimitPerIp: number;
 	redisUrl: string | undefined;
 	ollamaHost: string;
 	ollamaModel: string;
@@ -103,6 +106,7 @@ export function readConfig(source: Record<string, string | undefined> = process.
 		sessionDays: env.CHATMAI_SESSION_DAYS,
 		dbPoolSize: env.CHATMAI_DB_POOL_SIZE,
 		signupLimitPerHour: env.CHATMAI_SIGNUP_LIMIT_PER_HOUR,
+		loginLimitPerIp: env.CHATMAI_LOGIN_LIMIT_PER_IP,
 		redisUrl: env.REDIS_URL,
 		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
 		ollamaModel: env.OLLAMA_MODEL,

@@ -15,9 +15,10 @@ const limits = {
 	loginPerAccount: { limit: 10, windowSeconds: 15 * 60 }
 } as const;
 
-export async function throttleLogin(db: Queryable, ip: string | undefined, email: string): Promise<void> {
+/** @param perIp attempts from one address per 15 minutes (config.loginLimitPerIp) */
+export async function throttleLogin(db: Queryable, ip: string | undefined, email: string, perIp: number = limits.loginPerIp.limit): Promise<void> {
 	const waits = await Promise.all([
-		hit(db, `login:ip:${ip ?? 'unknown'}`, limits.loginPerIp),
+		hit(db, `login:ip:${ip ?? 'unknown'}`, { ...limits.loginPerIp, limit: perIp }),
 		hit(db, `login:account:${email.trim().toLowerCase()}`, limits.loginPerAccount)
 	]);
 	const wait = Math.max(...waits);

@@ -35,7 +35,7 @@ export const actions: Actions = {
 		const ip = clientIp(event);
 		let user;
 		try {
-			await throttleLogin(db, ip, parsed.data.email);
+			await throttleLogin(db, ip, parsed.data.email, config.loginLimitPerIp);
 			user = await logIn(db, parsed.data, ip);
 		} catch (error) {
 			if (error instanceof RateLimited) return failure(429, values, 'form.error.rateLimited');

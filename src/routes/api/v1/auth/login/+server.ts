@@ -12,7 +12,7 @@ export const POST = api(async (event) => {
 	const { db, config } = services();
 	const ip = clientIp(event);
 	const input = await readJson(event, loginInput);
-	await throttleLogin(db, ip, input.email);
+	await throttleLogin(db, ip, input.email, config.loginLimitPerIp);
 	const user = await logIn(db, input, ip);
 	await loginSucceeded(db, input.email);
 	// Rotation on login: a session that came with the request is replaced, never reused.
