@@ -35,6 +35,9 @@ function encodeBatch(rows: InboundRow[]): string {
 	return out + ']';
 }
 
+/** A pool or client of `pg`, which also takes a named statement as a query config. */
+type PreparedQueryable = { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rowCount: number | null }> };
+
 /** One normalized event on its way into `inbound_events`. */
 export interface InboundRow {
 	workspaceId: string;
@@ -113,11 +116,6 @@ export class GroupCommitter {
 		});
 	}
 
-	/** True while every flush slot is taken and requests wait. */
-	busy(): boolean {
-		return this.#inFlight >= this.#maxInFlight && this.#queue.length > 0;
-	}
-
 	/**
 	 * True while webhooks are being acknowledged: rows wait or are being written, or some arrived
 	 * within the last `quietMs`. The workers pace themselves while it holds (see IngestWorker).
@@ -156,7 +154,7 @@ export class GroupCommitter {
 		try {
 			const values = [encodeBatch(rows)];
 			const result = this.#prepared
-				? await (this.#db as Queryable & { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rowCount: number | null }> }).query({ name: 'chatmai_inbound_events_insert', text: INSERT, values })
+				? await (this.#db as Queryable & PreparedQueryable).query({ name: 'chatmai_inbound_events_insert', text: INSERT, values })
 				: await this.#db.query(INSERT, values);
 			inserted = result.rowCount ?? 0;
 		} catch (error) {
