@@ -11,11 +11,6 @@ export default defineConfig({
 		hookTimeout: 60_000,
 		fileParallelism: true,
 		maxWorkers: 2,
-		// Known race, tracked in collab/README.md: a client that connects while Hocuspocus is
-		// unloading the same document can attach to the copy being destroyed and miss the next
-		// server-side write. A few live-document tests hit it now and then under load; a test that
-		// fails three times is still a failure.
-		retry: 2,
 		// The built app is loaded by Node as it is: Vite's Svelte plugin must not compile its chunks again.
 		server: { deps: { external: [/\/build\//] } }
 	}

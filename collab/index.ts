@@ -12,6 +12,7 @@ import { Projection } from './extensions/projection.ts';
 import { Presence } from './extensions/presence.ts';
 import { Limits } from './extensions/limits.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
+import { holdDocumentsWhileAttaching } from './attach.ts';
 import { createUpgradeHandler, defaultSocketLimits, type SocketLimits } from './upgrade.ts';
 
 /**
@@ -93,6 +94,7 @@ export function createCollab(options: CollabOptions): Collab {
 		maxUnauthenticatedQueueMessages: 200,
 		maxUnauthenticatedQueueSize: 1024 * 1024
 	});
+	holdDocumentsWhileAttaching(hocuspocus);
 	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing);
 	// One instance: batch appends leave documents nobody has open alone (their next load seeds them).
 	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize, loadColdDocuments: Boolean(options.redisUrl) });

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/lib/server/db.ts';
 
@@ -13,4 +14,33 @@ export function testDatabaseUrl(): string {
 /** An e-mail no other test uses. */
 export function uniqueEmail(label = 'user'): string {
 	return `${label}-${crypto.randomUUID().slice(0, 8)}@example.test`;
+}
+
+export interface ScratchDatabase {
+	url: string;
+	/** Drops it (closing what is still connected). */
+	drop(): Promise<void>;
+}
+
+/**
+ * An empty database of its own, for a test whose claim another file's server could disturb (every
+ * server started on the run's database runs ingest workers over all of its rows). The app
+ * migrates it when it starts.
+ */
+export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
+	const admin = inject('adminDatabaseUrl');
+	const name = `chatmai_${label}_${process.pid}_${Date.now().toString(36)}`;
+	const run = async (sql: string) => {
+		const client = new pg.Client({ connectionString: admin });
+		await client.connect();
+		try {
+			await client.query(sql);
+		} finally {
+			await client.end();
+		}
+	};
+	await run(`create database ${name}`);
+	const url = new URL(admin);
+	url.pathname = `/${name}`;
+	return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
 }

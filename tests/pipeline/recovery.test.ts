@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../server/app.ts';
-import { testDatabaseUrl, testPool } from '../helpers/db.ts';
+import { scratchDatabase, testDatabaseUrl, testPool } from '../helpers/db.ts';
+import { createPool } from '../../src/lib/server/db.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
 import { connect, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor } from './harness.ts';
@@ -29,37 +30,47 @@ async function fake(platform: Parameters<typeof startFakePlatform>[0]) {
 
 describe('nothing acknowledged is lost', () => {
 	it('puts every acknowledged webhook into its conversation after a restart, though no worker ran before', async () => {
-		const first = await start({ CHATMAI_WORKERS: 'false' });
-		const owner = await signUpOwner(first);
-		const line = await fake('line');
-		const shopee = await fake('shopee');
-		const lineConnection = await connect(owner, line);
-		const shopeeConnection = await connect(owner, shopee);
-		const texts: string[] = [];
-		for (let i = 0; i < 12; i++) {
-			const [f, connection] = i % 2 ? [shopee, shopeeConnection] : [line, lineConnection];
-			const text = `restart message ${i}: ยังไม่ได้รับของค่ะ`;
-			texts.push(text);
-			const res = await deliver(connection.webhookUrl, webhookFor({ fake: f, connection }, { kind: 'message', text }));
-			expect(res.status).toBe(200);
-		}
-		const pending = await db.query(`select count(*)::int as n from inbound_events where connection_id = any($1) and processed_at is null`, [[lineConnection.id, shopeeConnection.id]]);
-		expect(pending.rows[0].n).toBe(12);
-		expect(await messagesOf(db, lineConnection.id)).toHaveLength(0);
-		await first.close();
-
-		const second = await start();
-		const stored = await waitFor(async () => {
-			const all = [...(await messagesOf(db, lineConnection.id)), ...(await messagesOf(db, shopeeConnection.id))];
-			return all.length === 12 ? all : null;
-		}, 'all twelve messages');
-		expect(stored.map((m) => m.body).sort()).toEqual([...texts].sort());
-		const lineMessages = stored.filter((m) => m.conversation_id === stored.find((s) => s.body === texts[0])!.conversation_id);
-		const doc = await openDocument(second, owner.token, lineMessages[0].conversation_id);
+		// A database of its own: any other file's server would otherwise run its ingest workers over
+		// these rows, and "no worker ran before" would not hold.
+		const scratch = await scratchDatabase('recovery');
+		const own = createPool({ connectionString: scratch.url, max: 2, applicationName: 'chatmai-test' });
 		try {
-			await waitFor(() => lineMessages.every((m) => doc.messages().some((d) => d.id === m.id)), 'every LINE message in the document');
+			const first = await start({ DATABASE_URL: scratch.url, CHATMAI_WORKERS: 'false' });
+			const owner = await signUpOwner(first);
+			const line = await fake('line');
+			const shopee = await fake('shopee');
+			const lineConnection = await connect(owner, line);
+			const shopeeConnection = await connect(owner, shopee);
+			const texts: string[] = [];
+			for (let i = 0; i < 12; i++) {
+				const [f, connection] = i % 2 ? [shopee, shopeeConnection] : [line, lineConnection];
+				const text = `restart message ${i}: ยังไม่ได้รับของค่ะ`;
+				texts.push(text);
+				const res = await deliver(connection.webhookUrl, webhookFor({ fake: f, connection }, { kind: 'message', text }));
+				expect(res.status).toBe(200);
+			}
+			const pending = await own.query(`select count(*)::int as n from inbound_events where processed_at is null`);
+			expect(pending.rows[0].n).toBe(12);
+			expect(await messagesOf(own, lineConnection.id)).toHaveLength(0);
+			await first.close();
+
+			const second = await start({ DATABASE_URL: scratch.url });
+			const stored = await waitFor(async () => {
+				const all = [...(await messagesOf(own, lineConnection.id)), ...(await messagesOf(own, shopeeConnection.id))];
+				return all.length === 12 ? all : null;
+			}, 'all twelve messages');
+			expect(stored.map((m) => m.body).sort()).toEqual([...texts].sort());
+			const lineMessages = stored.filter((m) => m.conversation_id === stored.find((s) => s.body === texts[0])!.conversation_id);
+			const doc = await openDocument(second, owner.token, lineMessages[0].conversation_id);
+			try {
+				await waitFor(() => lineMessages.every((m) => doc.messages().some((d) => d.id === m.id)), 'every LINE message in the document');
+			} finally {
+				doc.close();
+			}
+			await second.close();
 		} finally {
-			doc.close();
+			await own.end();
+			await scratch.drop();
 		}
 	});
 
