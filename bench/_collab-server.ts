@@ -12,7 +12,7 @@ import { benchMessages } from './_collab-shared.ts';
 /**
  * One bench server in its own process, so its CPU and memory are not mixed with the clients'.
  * `node --expose-gc bench/_collab-server.ts <mode> [databaseUrl]`; talks to the parent over IPC:
- * → { type: 'ready', port }; ← 'memory' → { type: 'memory', usage }; ← 'cpu' → { type: 'cpu', usage };
+ * → { type: 'ready', port }; ← 'memory' | 'memory-compacted' → { type: 'memory', usage }; ← 'cpu' → { type: 'cpu', usage };
  * ← 'close' → { type: 'closed' } and exits.
  *
  * Modes:
@@ -118,6 +118,12 @@ process.on('message', async (message: string) => {
 			globalThis.gc?.();
 			await new Promise((resolve) => setImmediate(resolve));
 		}
+		send({ type: 'memory', usage: process.memoryUsage() });
+	} else if (message === 'memory-compacted') {
+		// The collection V8 runs before giving up on an allocation: it compacts the heap and hands
+		// free pages back, as its memory reducer does on its own once a server has been idle a while.
+		(globalThis.gc as ((options: object) => void) | undefined)?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+		await new Promise((resolve) => setImmediate(resolve));
 		send({ type: 'memory', usage: process.memoryUsage() });
 	} else if (message === 'cpu') {
 		send({ type: 'cpu', usage: process.cpuUsage() });
