@@ -134,19 +134,32 @@ class RawClient {
 	async post(hook: Webhook): Promise<number> {
 		let connection = this.#idle.pop();
 		while (connection && !connection.open) connection = this.#idle.pop();
-		if (!connection) {
-			connection = new RawConnection(this.#port);
-			this.#all.push(connection);
-			await connection.ready;
-		}
+		const reused = connection !== undefined;
+		if (!connection) connection = await this.#open();
 		try {
 			const status = await connection.post(hook.wire);
 			this.#idle.push(connection);
 			return status;
 		} catch (error) {
 			connection.close();
-			throw error;
+			// A kept-alive connection the server closed as this request went out (its keep-alive
+			// timeout): sent again on a new one, as HTTP clients do. A webhook is idempotent.
+			if (!reused) throw error;
+			const fresh = await this.#open();
+			const status = await fresh.post(hook.wire).catch((retryError) => {
+				fresh.close();
+				throw retryError;
+			});
+			this.#idle.push(fresh);
+			return status;
 		}
+	}
+
+	async #open(): Promise<RawConnection> {
+		const connection = new RawConnection(this.#port);
+		this.#all.push(connection);
+		await connection.ready;
+		return connection;
 	}
 
 	close(): void {
