@@ -7,6 +7,7 @@ export default defineConfig({
 		include: ['src/**/*.test.ts', 'server/**/*.test.ts', 'collab/**/*.test.ts', 'connectors/**/*.test.ts', 'tests/**/*.test.ts'],
 		exclude: ['tests/e2e/**', 'node_modules/**'],
 		globalSetup: ['tests/setup/global.ts'],
+		setupFiles: ['tests/setup/file-database.ts'],
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
 		fileParallelism: true,

@@ -2,13 +2,16 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/lib/server/db.ts';
 
-/** A pool on this run's test database (see tests/setup/global.ts). Close it in afterAll. */
+/** A pool on this test file's database (see tests/setup/file-database.ts). Close it in afterAll. */
 export function testPool(max = 5): Pool {
-	return createPool({ connectionString: inject('databaseUrl'), max, applicationName: 'chatmai-test' });
+	return createPool({ connectionString: testDatabaseUrl(), max, applicationName: 'chatmai-test' });
 }
 
+/** This test file's own database, cloned from the run's migrated one. */
 export function testDatabaseUrl(): string {
-	return inject('databaseUrl');
+	const url = process.env.CHATMAI_TEST_FILE_DATABASE_URL;
+	if (!url) throw new Error('tests/setup/file-database.ts did not run (setupFiles in vite.config.ts)');
+	return url;
 }
 
 /** An e-mail no other test uses. */
