@@ -441,7 +441,8 @@ async function main(): Promise<void> {
 
 		const acked = new Set([...warmIds, ...closedRuns.flatMap((r) => r.ackedIds), ...open.ackedIds]);
 		const { rows } = await db.query<{ platform_message_id: string; mirrored: boolean }>(
-			`select platform_message_id, mirrored_at is not null as mirrored from messages where connection_id = $1`,
+			`select m.platform_message_id, q.message_id is null as mirrored
+			   from messages m left join message_mirror_queue q on q.message_id = m.id where m.connection_id = $1`,
 			[connectionId]
 		);
 		const stored = new Map<string, number>();
@@ -519,7 +520,8 @@ async function drained(db: pg.Pool, connectionId: string, expected: number, sinc
 	const deadline = performance.now() + DRAIN_LIMIT_MS;
 	while (performance.now() < deadline) {
 		const { rows } = await db.query<{ total: number; unmirrored: number }>(
-			`select count(*)::int as total, count(*) filter (where mirrored_at is null)::int as unmirrored from messages where connection_id = $1`,
+			`select count(*)::int as total, count(q.message_id)::int as unmirrored
+			   from messages m left join message_mirror_queue q on q.message_id = m.id where m.connection_id = $1`,
 			[connectionId]
 		);
 		if (persistedMs === null && rows[0].total >= expected) persistedMs = performance.now() - since;

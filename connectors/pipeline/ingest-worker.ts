@@ -4,7 +4,7 @@ import { isDatabaseUnavailable, transaction, type Pool } from '../../src/lib/ser
 import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
-import { MIRROR_COLUMNS, MirrorQueue, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, MirrorQueue, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
@@ -18,7 +18,7 @@ import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
  * on one instance, share the work), writes everything the batch means and marks the events
  * processed in the same transaction, commits, and only then mirrors the new messages into their
  * live documents. A crash before the commit leaves the events unprocessed (the next pass takes
- * them again); a crash after it leaves `messages.mirrored_at` null (the mirror sweep replays them).
+ * them again); a crash after it leaves them in `message_mirror_queue` (the mirror sweep replays them).
  * A message is unique per connection and platform message id, so a redelivered event is a no-op.
  */
 
@@ -246,12 +246,15 @@ export class IngestWorker {
 
 		const conversationOf = (i: { row: ClaimedEvent; event: MessageEvent }) => conversations.get(`${i.row.connection_id}|${i.event.threadId}`)!;
 		const { rows: inserted } = await client.query<MirrorRow & { connection_id: string; platform_message_id: string }>(
-			`insert into messages (workspace_id, conversation_id, connection_id, platform_message_id, direction, sender_type, body, attachments, delivery_state, sent_at, mirrored_at)
-			 select w, c, k, m, d, st, b, a, ds, t, null
-			   from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[])
-			        as u (w, c, k, m, d, st, b, a, ds, t)
-			 on conflict (connection_id, platform_message_id) do nothing
-			 returning ${MIRROR_COLUMNS}, connection_id, platform_message_id`,
+			`with inserted as (
+			   insert into messages (workspace_id, conversation_id, connection_id, platform_message_id, direction, sender_type, body, attachments, delivery_state, sent_at)
+			   select w, c, k, m, d, st, b, a, ds, t
+			     from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::timestamptz[])
+			          as u (w, c, k, m, d, st, b, a, ds, t)
+			   on conflict (connection_id, platform_message_id) do nothing
+			   returning ${MIRROR_COLUMNS}, connection_id, platform_message_id
+			 ), queued as (${queueMirrorSql('inserted')})
+			 select * from inserted`,
 			[
 				placed.map((i) => i.row.workspace_id),
 				placed.map((i) => conversationOf(i).id),

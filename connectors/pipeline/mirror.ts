@@ -5,10 +5,12 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 /**
  * Mirroring committed message rows into live conversation documents, through the LiveDocuments
- * port only. PostgreSQL is written first; the document after. The row's `mirrored_at` stays null
- * until its document has it (with its current delivery state), so a crash or a failed write in
- * between is replayed by `mirrorSweep` (on start and every minute). Appends are idempotent by
- * message id and delivery states are plain overwrites, so replaying is always safe.
+ * port only. PostgreSQL is written first; the document after. Whoever writes or changes a message
+ * queues it in `message_mirror_queue`, in the same transaction, with the delivery state to show
+ * (`queueMirror`); the queue row is deleted once the document has that state, so a crash or a
+ * failed write in between is replayed by `mirrorSweep` (on start and every minute). Appends are
+ * idempotent by message id and delivery states are plain overwrites, so replaying is always safe.
+ * The message rows themselves are never updated for this (see migration 0008).
  */
 
 const log = logger('pipeline');
@@ -23,10 +25,22 @@ export const MIRROR_COLUMNS = 'id, workspace_id, conversation_id, direction, sen
 
 
 /**
- * Writes rows into their documents and marks the ones that made it, guarded by the delivery state
- * they were mirrored with: a state that changed meanwhile stays unmirrored. One `appendMessages`
+ * Queues messages for mirroring with the state to show, in the caller's transaction: a statement
+ * whose rows (`id, workspace_id, delivery_state`) come from `source`, e.g. the `returning` of the
+ * insert or update that wrote them. A message already queued takes the newer state (and its row
+ * lock, which a racing `mirrorMessages` delete waits for and then re-checks).
+ */
+export function queueMirrorSql(source: string): string {
+	return `insert into message_mirror_queue (message_id, workspace_id, delivery_state)
+	        select id, workspace_id, delivery_state from ${source}
+	        on conflict (message_id) do update set delivery_state = excluded.delivery_state, queued_at = now()`;
+}
+
+/**
+ * Writes rows into their documents and dequeues the ones that made it, guarded by the delivery
+ * state they were mirrored with: a state that changed meanwhile stays queued. One `appendMessages`
  * call for all of them (one workspace check, one document transaction per conversation) and one
- * update to mark them: the round trips do not grow with the rows.
+ * delete: the round trips do not grow with the rows.
  */
 export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: MirrorRow[], origin: (row: MirrorRow) => LiveOrigin): Promise<number> {
 	if (rows.length === 0) return 0;
@@ -54,21 +68,25 @@ export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: M
 	});
 	if (done.length > 0) {
 		await db.query(
-			`update messages m set mirrored_at = now()
-			   from unnest($1::uuid[], $2::text[]) as d (id, state)
-			  where m.id = d.id and m.delivery_state is not distinct from d.state`,
+			`delete from message_mirror_queue q
+			  using unnest($1::uuid[], $2::text[]) as d (id, state)
+			  where q.message_id = d.id and q.delivery_state is not distinct from d.state`,
 			[done.map((r) => r.id), done.map((r) => r.delivery_state)]
 		);
 	}
 	return done.length;
 }
 
-/** Replays rows committed but not yet in their documents (recent ones: older ones are out of any window). */
+/**
+ * Replays rows committed but not yet in their documents. A queue entry older than a week is given
+ * up (its message is out of any window by then; the next load of its document seeds from PostgreSQL).
+ */
 export async function mirrorSweep(db: Queryable, live: LiveDocuments, limit = 500): Promise<number> {
+	await db.query(`delete from message_mirror_queue where queued_at < now() - interval '7 days'`);
 	const { rows } = await db.query<MirrorRow>(
-		`select ${MIRROR_COLUMNS} from messages
-		  where mirrored_at is null and created_at > now() - interval '7 days'
-		  order by created_at limit $1`,
+		`select ${MIRROR_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
+		   from message_mirror_queue q join messages m on m.id = q.message_id
+		  order by q.queued_at limit $1`,
 		[limit]
 	);
 	if (rows.length === 0) return 0;

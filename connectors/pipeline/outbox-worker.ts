@@ -3,7 +3,7 @@ import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { SendError } from '../shared/errors.ts';
 import { DrainLoop } from './drain-loop.ts';
-import { MIRROR_COLUMNS, mirrorMessages, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import { callContext, type ConnectionCache, type ConnectorRegistry, type PlatformEndpoints } from './connections.ts';
 import { explainWindow } from './window.ts';
 
@@ -213,8 +213,11 @@ export class OutboxWorker {
 				}
 			}
 			const { rows } = await client.query<MirrorRow>(
-				`update messages set delivery_state = $2, delivery_error = $3, platform_message_id = coalesce($4, platform_message_id), mirrored_at = null
-				  where id = $1 returning ${MIRROR_COLUMNS}`,
+				`with updated as (
+				   update messages set delivery_state = $2, delivery_error = $3, platform_message_id = coalesce($4, platform_message_id)
+				    where id = $1 returning ${MIRROR_COLUMNS}
+				 ), queued as (${queueMirrorSql('updated')})
+				 select * from updated`,
 				[row.message_id, outcome.state, outcome.state === 'failed' ? outcome.reason.slice(0, 1000) : null, outcome.state === 'sent' ? outcome.platformMessageId : null]
 			);
 			return rows[0];

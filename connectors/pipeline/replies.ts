@@ -6,7 +6,7 @@ import { ReplyRefused, type QueuedReply, type ReplyInput } from '../../src/lib/s
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { SendError } from '../shared/errors.ts';
 import { assertSendableText } from '../shared/policy.ts';
-import { MIRROR_COLUMNS, mirrorMessages, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import type { ConnectorRegistry } from './connections.ts';
 import { explainWindow } from './window.ts';
 import type { Platform } from '../types.ts';
@@ -93,8 +93,11 @@ export async function createReply(deps: ReplyDeps, scope: WorkspaceScope, conver
 	try {
 		message = await transaction(deps.db, async (client) => {
 			const inserted = await client.query<MirrorRow>(
-				`insert into messages (workspace_id, conversation_id, connection_id, direction, sender_type, author_id, body, delivery_state, mirrored_at)
-				 values ($1, $2, $3, 'out', $4, $5, $6, 'queued', null) returning ${MIRROR_COLUMNS}`,
+				`with inserted as (
+				   insert into messages (workspace_id, conversation_id, connection_id, direction, sender_type, author_id, body, delivery_state)
+				   values ($1, $2, $3, 'out', $4, $5, $6, 'queued') returning ${MIRROR_COLUMNS}
+				 ), queued as (${queueMirrorSql('inserted')})
+				 select * from inserted`,
 				[scope.workspaceId, conversationId, conversation.connection_id, input.senderType ?? 'agent', scope.userId, input.body]
 			);
 			const row = inserted.rows[0];

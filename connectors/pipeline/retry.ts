@@ -2,7 +2,7 @@ import { transaction } from '../../src/lib/server/db.ts';
 import { isUuid, type WorkspaceScope } from '../../src/lib/server/scope.ts';
 import { RetryRefused, type RetriedReply } from '../../src/lib/server/platforms.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
-import { MIRROR_COLUMNS, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import type { ReplyDeps } from './replies.ts';
 import { explainWindow } from './window.ts';
 import type { Platform } from '../types.ts';
@@ -54,8 +54,11 @@ export async function retryReply(deps: ReplyDeps, scope: WorkspaceScope, convers
 		);
 		if (!requeued.rowCount) return null;
 		const updated = await client.query<MirrorRow>(
-			`update messages set delivery_state = 'queued', delivery_error = null, mirrored_at = null
-			  where id = $1 and workspace_id = $2 returning ${MIRROR_COLUMNS}`,
+			`with updated as (
+			   update messages set delivery_state = 'queued', delivery_error = null
+			    where id = $1 and workspace_id = $2 returning ${MIRROR_COLUMNS}
+			 ), queued as (${queueMirrorSql('updated')})
+			 select * from updated`,
 			[messageId, scope.workspaceId]
 		);
 		return updated.rows[0] ?? null;
@@ -67,7 +70,7 @@ export async function retryReply(deps: ReplyDeps, scope: WorkspaceScope, convers
 	try {
 		// Shown as queued before the worker is woken, so a quick "sent" can never be overwritten by it.
 		await deps.live.setDeliveryState(scope.workspaceId, conversationId, messageId, 'queued', null, { source: 'outbox' });
-		await deps.db.query(`update messages set mirrored_at = now() where id = $1 and delivery_state = 'queued'`, [messageId]);
+		await deps.db.query(`delete from message_mirror_queue where message_id = $1 and delivery_state = 'queued'`, [messageId]);
 	} catch (error) {
 		// Queued all the same; the mirror sweep shows it later.
 		log.warn('mirror_failed', { conversation_id: conversationId, message_id: messageId, error: errorMessage(error) });

@@ -86,8 +86,11 @@ describe('nothing acknowledged is lost', () => {
 		}, 'the first message');
 		// As if the process had died between the commit and the append.
 		const { rows } = await db.query(
-			`insert into messages (workspace_id, conversation_id, connection_id, platform_message_id, direction, sender_type, body, mirrored_at)
-			 values ($1, $2, $3, $4, 'in', 'customer', 'committed, not mirrored', null) returning id`,
+			`with m as (
+			   insert into messages (workspace_id, conversation_id, connection_id, platform_message_id, direction, sender_type, body)
+			   values ($1, $2, $3, $4, 'in', 'customer', 'committed, not mirrored') returning id, workspace_id, delivery_state
+			 ), q as (insert into message_mirror_queue (message_id, workspace_id, delivery_state) select id, workspace_id, delivery_state from m)
+			 select id from m`,
 			[owner.workspaceId, message.conversation_id, connection.id, crypto.randomUUID()]
 		);
 		await app.close();
@@ -98,7 +101,7 @@ describe('nothing acknowledged is lost', () => {
 		} finally {
 			doc.close();
 		}
-		await waitFor(async () => (await db.query(`select mirrored_at from messages where id = $1`, [rows[0].id])).rows[0].mirrored_at, 'marked mirrored');
+		await waitFor(async () => (await db.query(`select 1 from message_mirror_queue where message_id = $1`, [rows[0].id])).rowCount === 0, 'taken off the mirror queue');
 	});
 
 	it('answers 503 while the database is down, so the platform delivers again, and stores the redelivery', async () => {

@@ -226,9 +226,13 @@ export async function disconnectConnection(ctx: ConnectionContext, scope: Worksp
 			`with failed as (
 			   update outbox set state = 'failed', last_error = 'The connection was disconnected', updated_at = now()
 			    where connection_id = $1 and state in ('queued', 'sending') returning message_id
+			 ), updated as (
+			   update messages set delivery_state = 'failed', delivery_error = 'The connection was disconnected'
+			    where id in (select message_id from failed) returning id, workspace_id, delivery_state
 			 )
-			 update messages set delivery_state = 'failed', delivery_error = 'The connection was disconnected', mirrored_at = null
-			  where id in (select message_id from failed)`,
+			 insert into message_mirror_queue (message_id, workspace_id, delivery_state)
+			 select id, workspace_id, delivery_state from updated
+			 on conflict (message_id) do update set delivery_state = excluded.delivery_state, queued_at = now()`,
 			[id]
 		);
 		await audit(client, {
