@@ -31,19 +31,20 @@ export interface ScratchDatabase {
  * migrates it when it starts.
  */
 export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
-	const admin = inject('adminDatabaseUrl');
 	const name = `chatmai_${label}_${process.pid}_${Date.now().toString(36)}`;
-	const run = async (sql: string) => {
-		const client = new pg.Client({ connectionString: admin });
-		await client.connect();
-		try {
-			await client.query(sql);
-		} finally {
-			await client.end();
-		}
-	};
-	await run(`create database ${name}`);
-	const url = new URL(admin);
+	await adminQuery(`create database ${name}`);
+	const url = new URL(inject('adminDatabaseUrl'));
 	url.pathname = `/${name}`;
-	return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+	return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+/** Runs one statement on the server's admin database (creating and dropping databases). */
+export async function adminQuery(sql: string): Promise<void> {
+	const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+	await client.connect();
+	try {
+		await client.query(sql);
+	} finally {
+		await client.end();
+	}
 }

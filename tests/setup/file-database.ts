@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import { adminQuery } from '../helpers/db.ts';
 
 /**
  * Every test file gets a database of its own, cloned from the run's migrated one (the template,
@@ -8,23 +8,12 @@ import { afterAll, inject } from 'vitest';
  * webhooks could be sent and mirrored by another file's server, whose documents its test is not
  * watching. Cloning a template is a file copy, about a tenth of a second.
  */
-const admin = inject('adminDatabaseUrl');
 const template = new URL(inject('databaseUrl')).pathname.slice(1);
 const name = `${template}_f${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 
-async function run(sql: string): Promise<void> {
-	const client = new pg.Client({ connectionString: admin });
-	await client.connect();
-	try {
-		await client.query(sql);
-	} finally {
-		await client.end();
-	}
-}
-
 for (let attempt = 1; ; attempt++) {
 	try {
-		await run(`create database ${name} template ${template}`);
+		await adminQuery(`create database ${name} template ${template}`);
 		break;
 	} catch (error) {
 		// Another file's clone of the same template is being made this instant.
@@ -36,4 +25,4 @@ const url = new URL(inject('databaseUrl'));
 url.pathname = `/${name}`;
 process.env.CHATMAI_TEST_FILE_DATABASE_URL = url.toString();
 
-afterAll(() => run(`drop database if exists ${name} with (force)`));
+afterAll(() => adminQuery(`drop database if exists ${name} with (force)`));
