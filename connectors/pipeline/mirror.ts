@@ -7,7 +7,7 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
  * Mirroring committed message rows into live conversation documents, through the LiveDocuments
  * port only. PostgreSQL is written first; the document after. Whoever writes or changes a message
  * queues it in `message_mirror_queue`, in the same transaction, with the delivery state to show
- * (`queueMirror`); the queue row is deleted once the document has that state, so a crash or a
+ * (`queueMirrorSql`); the queue row is deleted once the document has that state, so a crash or a
  * failed write in between is replayed by `mirrorSweep` (on start and every minute). Appends are
  * idempotent by message id and delivery states are plain overwrites, so replaying is always safe.
  * The message rows themselves are never updated for this (see migration 0008).
@@ -22,6 +22,8 @@ export interface MirrorRow extends MessageRow {
 }
 
 export const MIRROR_COLUMNS = 'id, workspace_id, conversation_id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at';
+/** The same columns of a messages table aliased `m`. */
+export const MIRROR_COLUMNS_OF_M = MIRROR_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ');
 
 
 /**
@@ -84,7 +86,7 @@ export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: M
 export async function mirrorSweep(db: Queryable, live: LiveDocuments, limit = 500): Promise<number> {
 	await db.query(`delete from message_mirror_queue where queued_at < now() - interval '7 days'`);
 	const { rows } = await db.query<MirrorRow>(
-		`select ${MIRROR_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
+		`select ${MIRROR_COLUMNS_OF_M}
 		   from message_mirror_queue q join messages m on m.id = q.message_id
 		  order by q.queued_at limit $1`,
 		[limit]

@@ -6,7 +6,7 @@ import { ReplyRefused, type QueuedReply, type ReplyInput } from '../../src/lib/s
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { SendError } from '../shared/errors.ts';
 import { assertSendableText } from '../shared/policy.ts';
-import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, MIRROR_COLUMNS_OF_M, mirrorMessages, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import type { ConnectorRegistry } from './connections.ts';
 import { explainWindow } from './window.ts';
 import type { Platform } from '../types.ts';
@@ -49,7 +49,7 @@ function view(row: MirrorRow, created: boolean): QueuedReply {
 
 async function existing(db: pg.Pool | pg.PoolClient, scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply | null> {
 	const { rows } = await db.query<ExistingRow>(
-		`select ${MIRROR_COLUMNS.split(', ').map((c) => 'm.' + c).join(', ')}, o.conversation_id as outbox_conversation_id, o.body as outbox_body
+		`select ${MIRROR_COLUMNS_OF_M}, o.conversation_id as outbox_conversation_id, o.body as outbox_body
 		   from outbox o join messages m on m.id = o.message_id
 		  where o.workspace_id = $1 and o.idempotency_key = $2`,
 		[scope.workspaceId, input.idempotencyKey]
