@@ -9,10 +9,11 @@ import type { Document, Hocuspocus } from '@hocuspocus/server';
  *
  * Here a document is held (counted as one direct connection) from the moment `createDocument`
  * finds it until the next turn of the event loop, by which time its caller has attached: an
- * unload that is deciding in between sees a connection and keeps the document. A document already dropped but
- * still finishing its unload hooks is waited for, so the fresh copy is not unsubscribed from
- * Redis by the old one's `afterUnloadDocument`. When the hold ends on a document that nobody
- * attached to (the socket closed meanwhile), it is unloaded as Hocuspocus would have.
+ * unload that is deciding in between sees a connection and keeps the document. A document
+ * already dropped but still finishing its unload hooks is waited for, so the fresh copy is not
+ * unsubscribed from Redis by the old one's `afterUnloadDocument`. When the hold ends on a
+ * document that nobody attached to (the socket closed meanwhile), it is unloaded as Hocuspocus
+ * would have.
  */
 export function holdDocumentsWhileAttaching(hocuspocus: Hocuspocus): void {
 	const create = hocuspocus.createDocument.bind(hocuspocus);

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../src/lib/server/db.ts';
 import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
 import { windowMessageFromRow, type MessageRow } from '../../src/lib/server/messages.ts';
+export { queueMirrorSql } from '../../src/lib/server/messages.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 /**
@@ -25,18 +26,6 @@ export const MIRROR_COLUMNS = 'id, workspace_id, conversation_id, direction, sen
 /** The same columns of a messages table aliased `m`. */
 export const MIRROR_COLUMNS_OF_M = MIRROR_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ');
 
-
-/**
- * Queues messages for mirroring with the state to show, in the caller's transaction: a statement
- * whose rows (`id, workspace_id, delivery_state`) come from `source`, e.g. the `returning` of the
- * insert or update that wrote them. A message already queued takes the newer state (and its row
- * lock, which a racing `mirrorMessages` delete waits for and then re-checks).
- */
-export function queueMirrorSql(source: string): string {
-	return `insert into message_mirror_queue (message_id, workspace_id, delivery_state)
-	        select id, workspace_id, delivery_state from ${source}
-	        on conflict (message_id) do update set delivery_state = excluded.delivery_state, queued_at = now()`;
-}
 
 /**
  * Writes rows into their documents and dequeues the ones that made it, guarded by the delivery

@@ -26,9 +26,9 @@ export interface ScratchDatabase {
 }
 
 /**
- * An empty database of its own, for a test whose claim another file's server could disturb (every
- * server started on the run's database runs ingest workers over all of its rows). The app
- * migrates it when it starts.
+ * An empty database of its own, for a test whose claim another server of the same file could
+ * disturb (every server runs workers over all the rows of its database). The app migrates it
+ * when it starts.
  */
 export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
 	const name = `chatmai_${label}_${process.pid}_${Date.now().toString(36)}`;

@@ -8,6 +8,7 @@ import type { Config, Platform } from './env.ts';
 import type { Platforms } from './platforms.ts';
 import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
+import { queueMirrorSql } from './messages.ts';
 
 /**
  * Platform connections and their credentials. Credentials are validated with the connector's own
@@ -230,9 +231,7 @@ export async function disconnectConnection(ctx: ConnectionContext, scope: Worksp
 			   update messages set delivery_state = 'failed', delivery_error = 'The connection was disconnected'
 			    where id in (select message_id from failed) returning id, workspace_id, delivery_state
 			 )
-			 insert into message_mirror_queue (message_id, workspace_id, delivery_state)
-			 select id, workspace_id, delivery_state from updated
-			 on conflict (message_id) do update set delivery_state = excluded.delivery_state, queued_at = now()`,
+			 ${queueMirrorSql('updated')}`,
 			[id]
 		);
 		await audit(client, {

@@ -119,3 +119,16 @@ export function windowMessageFromRow(row: MessageRow): WindowMessage {
 		deliveryError: row.delivery_error
 	};
 }
+
+/**
+ * Queues messages for mirroring with the state to show, in the caller's transaction: a statement
+ * whose rows (`id, workspace_id, delivery_state`) come from `source`, e.g. the `returning` of the
+ * insert or update that wrote them. A message already queued takes the newer state (and its row
+ * lock, which a racing delete after mirroring waits for and then re-checks). See
+ * connectors/pipeline/mirror.ts and migration 0008.
+ */
+export function queueMirrorSql(source: string): string {
+	return `insert into message_mirror_queue (message_id, workspace_id, delivery_state)
+	        select id, workspace_id, delivery_state from ${source}
+	        on conflict (message_id) do update set delivery_state = excluded.delivery_state, queued_at = now()`;
+}
