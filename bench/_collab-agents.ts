@@ -1,5 +1,6 @@
 import { createParagraph, draftText, monotonicMs, providerAgent, relayAgent, type Agent } from './_collab-clients.ts';
 import * as Y from 'yjs';
+import type { PresenceUser } from '../src/lib/conversation-doc.ts';
 
 /**
  * A share of the latency bench's agents in their own process (`node bench/_collab-agents.ts`),
@@ -7,22 +8,28 @@ import * as Y from 'yjs';
  * be by 49 browsers, instead of one after another. Times are CLOCK_MONOTONIC (process.hrtime),
  * which every process on the machine shares. Talks to the parent over IPC:
  *
- * ← { type: 'connect', ... } → { type: 'connected' }
- * ← { type: 'paragraph' } (first agent creates the draft paragraph) ← 'await-paragraph' → { type: 'paragraph-ready' }
- * ← { type: 'run', typists, startAt, warmupMs, measureMs, intervalMs, drainMs } → { type: 'report', sent, received, cpu }
+ * The agents come in sets, one per server, all connected at once, so that the parent can type on
+ * one server after another in short interleaved slices; a set that is not typing is idle.
+ *
+ * ← { type: 'connect', set, ... } → { type: 'connected' }
+ * ← { type: 'paragraph', set } (its first agent creates the draft paragraph) ← { type: 'await-paragraph', set } → { type: 'paragraph-ready' }
+ * ← { type: 'run', set, typists, startAt, warmupMs, measureMs, intervalMs, drainMs } → { type: 'report', sent, received, cpu }
  * ← 'close' → exits.
  */
 
 interface ConnectCommand {
 	type: 'connect';
+	/** The server these agents are on. */
+	set: string;
 	kind: 'provider' | 'relay';
 	url: string;
 	name: string;
-	agents: { index: number; token: string; user: { name: string; color: string } }[];
+	agents: { index: number; token: string; user: PresenceUser }[];
 }
 
 interface RunCommand {
 	type: 'run';
+	set: string;
 	/** Global agent indexes that type in this run. */
 	typists: number[];
 	typistCount: number;
@@ -38,11 +45,17 @@ export type SentRecord = [client: number, clock: number, at: number, measured: 0
 /** One receiver transaction that advanced a typist's clock up to `clock`, and when it ended. */
 export type ReceivedRecord = [receiver: number, client: number, clock: number, at: number];
 
-const agents: { index: number; agent: Agent }[] = [];
+const sets = new Map<string, { index: number; agent: Agent }[]>();
+const agentsOf = (set: string) => {
+	let list = sets.get(set);
+	if (!list) sets.set(set, (list = []));
+	return list;
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const send = (message: unknown) => process.send!(message);
 
 async function run(command: RunCommand): Promise<void> {
+	const agents = agentsOf(command.set);
 	const sent: SentRecord[] = [];
 	const received: ReceivedRecord[] = [];
 	const stops = agents.map(({ index, agent }) => {
@@ -87,10 +100,11 @@ async function run(command: RunCommand): Promise<void> {
 	send({ type: 'report', sent, received, cpu: (cpu.user + cpu.system) / 1000 / command.measureMs });
 }
 
-process.on('message', async (command: ConnectCommand | RunCommand | { type: string }) => {
+process.on('message', async (command: ConnectCommand | RunCommand | { type: string; set?: string }) => {
 	switch (command.type) {
 		case 'connect': {
-			const { kind, url, name } = command as ConnectCommand;
+			const { kind, url, name, set } = command as ConnectCommand;
+			const agents = agentsOf(set);
 			for (const a of (command as ConnectCommand).agents) {
 				agents.push({ index: a.index, agent: kind === 'relay' ? relayAgent(url, name, a.user) : providerAgent(url, name, a.token, a.user) });
 			}
@@ -99,17 +113,17 @@ process.on('message', async (command: ConnectCommand | RunCommand | { type: stri
 			break;
 		}
 		case 'paragraph':
-			createParagraph(agents[0].agent.doc);
+			createParagraph(agentsOf(command.set!)[0].agent.doc);
 			break;
 		case 'await-paragraph':
-			while (!agents.every(({ agent }) => draftText(agent.doc) !== null)) await sleep(10);
+			while (!agentsOf(command.set!).every(({ agent }) => draftText(agent.doc) !== null)) await sleep(10);
 			send({ type: 'paragraph-ready' });
 			break;
 		case 'run':
 			await run(command as RunCommand);
 			break;
 		case 'close':
-			for (const { agent } of agents) agent.close();
+			for (const { agent } of [...sets.values()].flat()) agent.close();
 			await sleep(100);
 			process.disconnect();
 			break;

@@ -3,6 +3,7 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { HocuspocusProvider } from '@hocuspocus/provider';
+import type { PresenceUser } from '../src/lib/conversation-doc.ts';
 
 /**
  * The bench's clients, all in the parent process (one clock): agents on a Hocuspocus server
@@ -22,7 +23,7 @@ const SYNC = 0;
 const AWARENESS = 1;
 const SYNC_UPDATE = 2;
 
-export function providerAgent(url: string, name: string, token: string, user: { name: string; color: string }): Agent {
+export function providerAgent(url: string, name: string, token: string, user: PresenceUser): Agent {
 	const doc = new Y.Doc();
 	let resolve!: () => void;
 	let reject!: (error: Error) => void;
@@ -47,7 +48,7 @@ export function providerAgent(url: string, name: string, token: string, user: { 
 	};
 }
 
-export function relayAgent(url: string, name: string, user: { name: string; color: string }): Agent {
+export function relayAgent(url: string, name: string, user: PresenceUser): Agent {
 	const doc = new Y.Doc();
 	const awareness = new Awareness(doc);
 	const ws = new WebSocket(url);

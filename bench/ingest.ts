@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { signedWebhook, testCredentials } from '../tests/fakes/platforms.ts';
+import { cpuTicks, stealBetween } from './_machine.ts';
 
 /**
  * Ingest bench (issue 4, "Tests and benchmark"): sustained, correctly signed LINE webhooks into the
@@ -182,6 +183,8 @@ function pct(sorted: number[], p: number): number {
 interface RunResult {
 	/** CPU time (user + system) the server process spent per acknowledged webhook, in µs; NaN where unknown. */
 	cpuPerAck?: number;
+	/** Share of the machine's CPU the hypervisor took meanwhile (/proc/stat). */
+	steal?: number;
 	sent: number;
 	acked: number;
 	ackedIds: string[];
@@ -435,7 +438,9 @@ async function main(): Promise<void> {
 		const floor = median(floors);
 		const closed = median(closedRuns);
 		const closedDrain = drains[closedRuns.indexOf(closed)];
-		const open = await openLoop(port, openHooks, OPEN_RATE);
+		const openTicks = cpuTicks();
+		const open = { ...(await openLoop(port, openHooks, OPEN_RATE)), steal: 0 };
+		open.steal = stealBetween(openTicks, cpuTicks());
 		expected += openHooks.length;
 		const openDrain = await drained(db, connectionId, expected, performance.now() - open.seconds * 1000);
 
@@ -460,7 +465,7 @@ async function main(): Promise<void> {
 		console.log(`floor: PostgreSQL one row per transaction (${PG_FLOOR_CONNECTIONS} connections)  ${pgRate.toFixed(0).padStart(7)} rows/s`);
 		console.log(report(`floor: bare node:http, verify + parse (c=${CONCURRENCY})`, floor) + `   [rounds: ${rates(floors)}; ${cpu(floors)}]`);
 		console.log(report(`ChatMai webhooks, as fast as it goes (c=${CONCURRENCY})`, closed) + `   [rounds: ${rates(closedRuns)}; ${cpu(closedRuns)}]`);
-		console.log(report(`ChatMai webhooks, open loop at ${OPEN_RATE}/s`, open));
+		console.log(report(`ChatMai webhooks, open loop at ${OPEN_RATE}/s`, open) + `   [steal ${steal(open)}]`);
 		console.log('');
 		console.log(`ingest vs bare HTTP floor: ${(100 * ratio).toFixed(0)}%   (target ≥ 50%; median of ${ratios.length} paired rounds, each ${ratios.map((r) => (100 * r).toFixed(0)).join(' ')}%)`);
 		console.log(`ingest vs one-row PostgreSQL: ${(ingestRate / pgRate).toFixed(1)}×   (group commit)`);
@@ -485,7 +490,11 @@ function rates(runs: RunResult[]): string {
 
 function cpu(runs: RunResult[]): string {
 	const sorted = runs.map((r) => r.cpuPerAck ?? NaN).sort((a, b) => a - b);
-	return `${sorted[Math.floor(sorted.length / 2)].toFixed(0)} µs of server CPU per webhook`;
+	return `${sorted[Math.floor(sorted.length / 2)].toFixed(0)} µs of server CPU per webhook; steal ${runs.map((r) => steal(r)).join(' ')}`;
+}
+
+function steal(run: RunResult): string {
+	return `${Math.round(100 * (run.steal ?? 0))}%`;
 }
 
 /** A process's CPU time so far in µs (Linux /proc; NaN elsewhere). */
@@ -501,8 +510,9 @@ const CLOCK_TICKS = 100;
 
 async function measured(pid: number, run: () => Promise<RunResult>): Promise<RunResult> {
 	const before = cpuMicros(pid);
+	const ticks = cpuTicks();
 	const result = await run();
-	return { ...result, cpuPerAck: (cpuMicros(pid) - before) / result.acked };
+	return { ...result, cpuPerAck: (cpuMicros(pid) - before) / result.acked, steal: stealBetween(ticks, cpuTicks()) };
 }
 
 function fmt(ms: number | null): string {
