@@ -10,6 +10,7 @@ import { colorFor, conversationDocName, type PresenceUser } from '../src/lib/con
 import { latencies, monotonicMs, percentile, providerAgent, type Agent, type Received, type Sent } from './_collab-clients.ts';
 import { BODIES, MESSAGES_PER_DOC, type ServerMemory } from './_collab-shared.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
+import { seededRandom } from '../tests/helpers/random.ts';
 
 /**
  * Collab bench (issue 3, "Benchmark"): fan-out latency through ChatMai's collab server beside a
@@ -469,16 +470,6 @@ function median(values: number[]): number {
 	return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** A small seeded generator, so that a run's confidence intervals can be recomputed. */
-function random(seed: number): () => number {
-	return () => {
-		seed = (seed + 0x6d2b79f5) | 0;
-		let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-		t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
 /**
  * 90% confidence interval of the ratio of two servers' typical slice p99s (the median over the
  * slices): the passes are resampled with replacement, both servers' slices of a pass together,
@@ -486,7 +477,7 @@ function random(seed: number): () => number {
  * are the interval.
  */
 function ratioInterval(mine: number[], theirs: number[]): [number, number] {
-	const next = random(20261130);
+	const next = seededRandom(20261130);
 	const ratios: number[] = [];
 	for (let b = 0; b < BOOTSTRAP; b++) {
 		const picks = Array.from({ length: mine.length }, () => Math.floor(next() * mine.length));

@@ -5,17 +5,10 @@ import * as encoding from 'lib0/encoding';
 import { connect, disconnect, sharedServer, startServer, waitFor } from './helpers.ts';
 import { addLabel, conversationDoc, draftText, readLabels } from '../../src/lib/conversation-doc.ts';
 import { inspectFrame } from '../../collab/frames.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const shared = sharedServer();
 const { db } = shared;
-
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-	return () => {
-		seed = (seed * 1664525 + 1013904223) >>> 0;
-		return seed / 2 ** 32;
-	};
-}
 
 function frame(write: (encoder: encoding.Encoder) => void): Uint8Array {
 	const encoder = encoding.createEncoder();
@@ -78,7 +71,7 @@ describe('hostile input', () => {
 		const b = connect(shared.server.url, shared.fx.docName, shared.fx.agentB.token);
 		expect(await a.ready).toBe(true);
 		expect(await b.ready).toBe(true);
-		const next = random(42);
+		const next = seededRandom(42);
 		const garbage = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(next() * 256));
 		const update = sampleUpdate();
 
