@@ -438,9 +438,7 @@ async function main(): Promise<void> {
 		const floor = median(floors);
 		const closed = median(closedRuns);
 		const closedDrain = drains[closedRuns.indexOf(closed)];
-		const openTicks = cpuTicks();
-		const open = { ...(await openLoop(port, openHooks, OPEN_RATE)), steal: 0 };
-		open.steal = stealBetween(openTicks, cpuTicks());
+		const open = await measured(server.pid!, () => openLoop(port, openHooks, OPEN_RATE));
 		expected += openHooks.length;
 		const openDrain = await drained(db, connectionId, expected, performance.now() - open.seconds * 1000);
 
