@@ -23,6 +23,8 @@ const app = await startApp(config).catch((error) => {
 	log.error('start_failed', { error: errorMessage(error) });
 	process.exit(1);
 });
+// A plain line for the person who typed `npm start`; the JSON log line above is for machines.
+console.log(`\n  ChatMai is running: open ${config.origin ?? app.url.replace('://127.0.0.1:', '://localhost:')}\n`);
 
 let signals = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
