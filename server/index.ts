@@ -1,3 +1,4 @@
+import './dotenv.ts';
 import { readConfig, ConfigError } from '../src/lib/server/env.ts';
 import { logger, errorMessage } from '../src/lib/server/log.ts';
 import { startApp } from './app.ts';
