@@ -101,12 +101,8 @@ export function createCollab(options: CollabOptions): Collab {
 
 	async function flush(): Promise<void> {
 		await projection.flush();
-		const stores: Promise<unknown>[] = [];
-		for (const document of hocuspocus.documents.values()) {
-			const id = `onStoreDocument-${document.name}`;
-			if (!document.isLoading && hocuspocus.debouncer.isDebounced(id)) stores.push(Promise.resolve(hocuspocus.debouncer.executeNow(id)));
-		}
-		await Promise.allSettled(stores);
+		// Starts every debounced store now; each takes its document's save mutex as it starts.
+		hocuspocus.flushPendingStores();
 		await Promise.all([...hocuspocus.documents.values()].map((document) => document.saveMutex.waitForUnlock()));
 		await projection.flush();
 	}

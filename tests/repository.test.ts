@@ -39,4 +39,14 @@ describe('what a clone of the repository carries', () => {
 		}
 		expect(read('README.md')).toContain('(docs/PRIVACY.md)');
 	});
+
+	it('pins the whole @hocuspocus family to one exact version', () => {
+		const { dependencies, devDependencies } = JSON.parse(read('package.json'));
+		const versions = Object.entries({ ...dependencies, ...devDependencies })
+			.filter(([name]) => name.startsWith('@hocuspocus/'))
+			.map(([, version]) => version);
+		expect(versions.length).toBeGreaterThanOrEqual(4);
+		expect(new Set(versions).size).toBe(1);
+		expect(versions[0]).toMatch(/^\d+\.\d+\.\d+$/);
+	});
 });
