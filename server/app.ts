@@ -8,6 +8,7 @@ import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
+import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
 import { connectors } from '../connectors/registry.ts';
@@ -54,6 +55,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
 	provideServices(services);
+	provideAccessChanges(collab.access);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
@@ -91,6 +93,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
+			clearAccessChanges(collab.access);
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);
