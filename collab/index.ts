@@ -14,7 +14,7 @@ import { Limits } from './extensions/limits.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
-import { createUpgradeHandler, defaultSocketLimits, type SocketLimits } from './upgrade.ts';
+import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
  * ChatMai's collab server: one Hocuspocus instance serving `conversation:<uuid>` documents on the
@@ -48,8 +48,10 @@ export interface CollabOptions {
 	windowSize?: number;
 	/** Largest encoded document, in bytes. @default 2 MiB */
 	maxDocumentBytes?: number;
-	/** Frame size, rate and shape limits per socket. @default defaultSocketLimits */
+	/** Frame size, rate and shape limits per socket, and sockets per address. @default defaultSocketLimits */
 	socketLimits?: Partial<SocketLimits>;
+	/** The client address of an upgrade request, for `socketsPerAddress`. @default the TCP peer's address */
+	clientAddress?: ClientAddress;
 	/** First wait before retrying a failed store (doubles each time), in ms. @default 200 */
 	storeRetryBaseMs?: number;
 	/** Close a socket that has sent nothing for this long, in ms (providers send awareness every 15 s). @default 60000 */
@@ -101,7 +103,7 @@ export function createCollab(options: CollabOptions): Collab {
 	});
 	holdDocumentsWhileAttaching(hocuspocus);
 	access.attach(hocuspocus);
-	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing);
+	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing, options.clientAddress);
 	// One instance: batch appends leave documents nobody has open alone (their next load seeds them).
 	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize, loadColdDocuments: Boolean(options.redisUrl) });
 

@@ -16,7 +16,7 @@ import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
 import { loadKeyRing } from './keys.ts';
 import { seedDemo } from './seed.ts';
-import { createRequestListener, createUpgradeListener, type Middleware } from './http.ts';
+import { createRequestListener, createUpgradeListener, upgradeClientAddress, type Middleware } from './http.ts';
 
 const log = logger('server');
 
@@ -51,7 +51,13 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const keyRing = await loadKeyRing(config, log);
 	if (config.seedDemo) await seedDemo(pool, log);
 
-	const collab = createCollab({ db: pool, redisUrl: config.redisUrl, ticketSecret: keyRing.deriveKey('collab-ticket') });
+	const collab = createCollab({
+		db: pool,
+		redisUrl: config.redisUrl,
+		ticketSecret: keyRing.deriveKey('collab-ticket'),
+		socketLimits: { socketsPerAddress: config.socketsPerIp },
+		clientAddress: upgradeClientAddress(config.addressHeader)
+	});
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
 	provideServices(services);
