@@ -187,6 +187,31 @@ export class AccessWatch implements Extension, AccessChanges {
 	}
 }
 
+/**
+ * The `AccessChanges` port for a process that holds no sockets but changes access (the operator
+ * CLI): publishes each change to the instances through Redis. `close()` waits for the publishes.
+ */
+export function accessPublisher(options: { redisUrl: string; redisPrefix?: string }): AccessChanges & { close(): Promise<void> } {
+	const redis = new IORedis(options.redisUrl, { maxRetriesPerRequest: 3 });
+	redis.on('error', (error) => log.warn('access_redis_error', { error: errorMessage(error) }));
+	const channel = `${options.redisPrefix ?? 'chatmai-collab'}:access`;
+	const from = crypto.randomUUID();
+	const pending = new Set<Promise<unknown>>();
+	return {
+		accessChanged(change) {
+			const sent = redis.publish(channel, JSON.stringify({ from, change })).catch((error) => {
+				log.error('access_publish_failed', { type: change.type, error: errorMessage(error) });
+			});
+			pending.add(sent);
+			void sent.finally(() => pending.delete(sent));
+		},
+		async close() {
+			await Promise.allSettled([...pending]);
+			await redis.quit().catch(() => redis.disconnect());
+		}
+	};
+}
+
 function concerns(change: AccessChange, context: AgentContext): boolean {
 	return change.type === 'user' ? context.principal.userId === change.userId : context.workspaceId === change.workspaceId;
 }

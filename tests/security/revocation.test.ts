@@ -9,6 +9,7 @@ import { createSession, invalidateSession } from '../../src/lib/server/auth/sess
 import { createApiToken } from '../../src/lib/server/auth/api-tokens.ts';
 import { hashPassword } from '../../src/lib/server/auth/password.ts';
 import { provideAccessChanges, clearAccessChanges } from '../../src/lib/server/access-changes.ts';
+import { accessPublisher } from '../../collab/access.ts';
 import { addLabel, addNote, conversationDoc, conversationDocName, readMessages } from '../../src/lib/conversation-doc.ts';
 
 /**
@@ -189,6 +190,25 @@ describe('one instance: every way of taking access away reaches the open socket'
 		await waitFor(() => subject.denied(), 'the reconnect to be refused');
 		disconnect(subject, control);
 	});
+	it('closing the workspace for deletion closes every member\'s socket', async () => {
+		const shop = await createFixture(db);
+		const shopOwner = await person(shop, 'owner');
+		const conversationId = await shop.newConversation();
+		const sockets = [shop.agentA, shop.supervisor].map((m) => connect(collabUrl, conversationDocName(conversationId), m.token));
+		const closed = sockets.map((client) => {
+			let reason: string | null = null;
+			client.provider.on('close', ({ event }: { event: { reason: string } }) => (reason ??= event.reason));
+			return () => reason;
+		});
+		for (const client of sockets) expect(await client.ready).toBe(true);
+		const res = await api(shopOwner.token).request('DELETE', '/api/v1/workspace', { confirmName: 'Shop' }, { 'x-workspace-id': shop.workspaceId });
+		expect(res.status).toBe(202);
+		for (const [i, client] of sockets.entries()) {
+			await waitFor(() => closed[i]() === 'access-revoked', 'the socket to be closed');
+			await waitFor(() => client.denied(), 'the reconnect to be refused');
+		}
+		disconnect(...sockets);
+	});
 });
 
 describe('two instances on Redis: a change made on one instance reaches sockets on the other', () => {
@@ -224,5 +244,23 @@ describe('two instances on Redis: a change made on one instance reaches sockets 
 		await waitUntilEditsRefused(one.collab.live, fx, conversationId, subject, control);
 		await expectNoNewMessages(one.collab.live, fx, conversationId, subject, control);
 		disconnect(subject, control);
+	});
+
+	it('a workspace closed from a process without sockets (the operator CLI) closes its members\' sockets on both instances', async () => {
+		const shop = await createFixture(db);
+		const conversationId = await shop.newConversation();
+		const sockets = [connect(one.url, conversationDocName(conversationId), shop.agentA.token), connect(two.url, conversationDocName(conversationId), shop.agentB.token)];
+		const closed = sockets.map((client) => {
+			let reason: string | null = null;
+			client.provider.on('close', ({ event }: { event: { reason: string } }) => (reason ??= event.reason));
+			return () => reason;
+		});
+		for (const client of sockets) expect(await client.ready).toBe(true);
+		await db.query('delete from memberships where workspace_id = $1', [shop.workspaceId]);
+		const cli = accessPublisher({ redisUrl, redisPrefix });
+		cli.accessChanged({ type: 'workspace', workspaceId: shop.workspaceId });
+		await cli.close();
+		for (const isClosed of closed) await waitFor(() => isClosed() === 'access-revoked', 'the socket to be closed');
+		disconnect(...sockets);
 	});
 });
