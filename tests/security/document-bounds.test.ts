@@ -64,6 +64,13 @@ describe('document names', () => {
 		disconnect(canonical);
 	});
 
+	it('PostgreSQL refuses to store a document under another spelling of its name', async () => {
+		const conversationId = await fx.newConversation();
+		await expect(
+			db.query(`insert into collab_documents (name, workspace_id, state) values ($1, $2, '\\x00')`, [`conversation:${conversationId.toUpperCase()}`, fx.workspaceId])
+		).rejects.toThrow(/collab_documents_name_canonical/);
+	});
+
 	it('the name the browser builds is the canonical one, whatever case the id came in', () => {
 		const id = crypto.randomUUID();
 		expect(conversationDocName(id.toUpperCase())).toBe(`conversation:${id}`);
