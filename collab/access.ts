@@ -63,7 +63,7 @@ export class AccessWatch implements Extension, AccessChanges {
 		this.settleMs = configuration.settleMs ?? 250;
 		this.channel = `${configuration.redisPrefix ?? 'chatmai-collab'}:access`;
 		if (configuration.redisUrl) {
-			const options = { maxRetriesPerRequest: 3, lazyConnect: false };
+			const options = { maxRetriesPerRequest: 3 };
 			this.pub = new IORedis(configuration.redisUrl, options);
 			this.sub = new IORedis(configuration.redisUrl, options);
 			for (const client of [this.pub, this.sub]) client.on('error', (error) => log.warn('access_redis_error', { error: errorMessage(error) }));
