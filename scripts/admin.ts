@@ -17,6 +17,8 @@ import { loadKeyRing } from '../server/keys.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { logger } from '../src/lib/server/log.ts';
+import { provideAccessChanges } from '../src/lib/server/access-changes.ts';
+import { accessPublisher } from '../collab/access.ts';
 
 const USAGE = `Usage: node scripts/admin.ts <command> [options]
 
@@ -102,9 +104,14 @@ try {
 			// Outside the workspace's own log, which the purge deletes.
 			await logAdminAccess(db, { command: 'delete_workspace', workspaceId: id, detached: true });
 			const keyRing = await loadKeyRing(config, log);
+			// Open live-document sockets of its members close on every instance (through Redis; a
+			// single instance without Redis re-checks them only when they reconnect).
+			const access = config.redisUrl ? accessPublisher({ redisUrl: config.redisUrl }) : undefined;
+			if (access) provideAccessChanges(access);
 			// The pipeline's platforms port, for the revoke on each platform; its workers are not started.
 			const { platforms } = createPipeline({ db, keyRing, live: noLiveDocuments(), connectors, config, databaseKind: 'postgres' });
 			await closeWorkspaceAsOperator({ db, keyRing, platforms, config, origin: config.origin ?? 'http://localhost', ip: null }, id);
+			await access?.close();
 			const purged = await withPrivacyLock(db, (client) => purgeWorkspace(client, id));
 			console.log(purged ? `Workspace ${id} deleted (${Object.values(purged.tables).reduce((a, b) => a + b, 0)} rows, ${purged.auditRows} audit entries).` : `Workspace ${id} closed; the privacy job purges it within the hour.`);
 			break;

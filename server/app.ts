@@ -8,6 +8,7 @@ import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
+import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
 import { connectors } from '../connectors/registry.ts';
@@ -15,7 +16,7 @@ import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
 import { loadKeyRing } from './keys.ts';
 import { seedDemo } from './seed.ts';
-import { createRequestListener, createUpgradeListener, type Middleware } from './http.ts';
+import { createRequestListener, createUpgradeListener, upgradeClientAddress, type Middleware } from './http.ts';
 
 const log = logger('server');
 
@@ -50,10 +51,17 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const keyRing = await loadKeyRing(config, log);
 	if (config.seedDemo) await seedDemo(pool, log);
 
-	const collab = createCollab({ db: pool, redisUrl: config.redisUrl, ticketSecret: keyRing.deriveKey('collab-ticket') });
+	const collab = createCollab({
+		db: pool,
+		redisUrl: config.redisUrl,
+		ticketSecret: keyRing.deriveKey('collab-ticket'),
+		socketLimits: { socketsPerAddress: config.socketsPerIp },
+		clientAddress: upgradeClientAddress(config.addressHeader)
+	});
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
 	provideServices(services);
+	provideAccessChanges(collab.access);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
@@ -91,6 +99,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
+			clearAccessChanges(collab.access);
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

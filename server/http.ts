@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pool } from '../src/lib/server/db.ts';
+import type { Config } from '../src/lib/server/env.ts';
 import { health } from './health.ts';
 
 /** A connect-style handler, as adapter-node's `handler` is. */
@@ -53,5 +54,21 @@ export function createUpgradeListener(routes: HttpRoutes): UpgradeHandler {
 			return;
 		}
 		socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+	};
+}
+
+/**
+ * The client address of an upgrade request, read the way adapter-node reads it for the web app:
+ * the TCP peer, or behind a proxy the configured header (`x-forwarded-for`: the entry `xffDepth`
+ * from the right, the one the proxy added).
+ */
+export function upgradeClientAddress(header: Config['addressHeader']): (request: IncomingMessage) => string | undefined {
+	if (!header) return (request) => request.socket.remoteAddress;
+	return (request) => {
+		const raw = request.headers[header.name];
+		const value = (Array.isArray(raw) ? raw.join(',') : raw) ?? '';
+		if (header.name !== 'x-forwarded-for') return value.trim() || request.socket.remoteAddress;
+		const addresses = value.split(',');
+		return addresses[addresses.length - header.xffDepth]?.trim() || request.socket.remoteAddress;
 	};
 }

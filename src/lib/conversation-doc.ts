@@ -133,15 +133,22 @@ export function isUuid(value: unknown): value is string {
 	return typeof value === 'string' && UUID.test(value);
 }
 
+/** A conversation's document name: `conversation:<uuid>`, the UUID in lower case (the one spelling accepted). */
 export function conversationDocName(conversationId: string): string {
-	return DOC_PREFIX + conversationId;
+	return DOC_PREFIX + conversationId.toLowerCase();
 }
 
-/** The conversation id of a document name, or null when the name is not `conversation:<uuid>`. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The conversation id of a document name, or null unless the name is exactly
+ * `conversation:<uuid>` with the UUID in lower case. Other spellings of the same UUID are refused:
+ * each would otherwise be a separate stored document that retention and deletion never find.
+ */
 export function parseConversationDocName(name: string): string | null {
 	if (!name.startsWith(DOC_PREFIX)) return null;
 	const id = name.slice(DOC_PREFIX.length);
-	return isUuid(id) ? id.toLowerCase() : null;
+	return CANONICAL_UUID.test(id) ? id : null;
 }
 
 /** Binds the shared types by name. Call once per Y.Doc; the types are created on first access. */

@@ -3,6 +3,7 @@ import { randomToken, sha256Hex } from './crypto.ts';
 import { isUniqueViolation, transaction, type Pool, type Queryable } from './db.ts';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyDecoy, verifyPassword } from './auth/password.ts';
 import { audit } from './audit.ts';
+import { accessChanged } from './access-changes.ts';
 import { AccessDenied, type Role, type WorkspaceScope } from './scope.ts';
 
 /** A domain error a form or API can show the user, with a typed reason and the field it concerns. */
@@ -153,6 +154,7 @@ export async function changeRole(pool: Pool, scope: WorkspaceScope, targetUserId
 		await tx.query(`update memberships set role = $3 where workspace_id = $1 and user_id = $2`, [scope.workspaceId, targetUserId, role]);
 		await audit(tx, { workspaceId: scope.workspaceId, actorId: scope.userId, action: 'member.role_changed', targetType: 'user', targetId: targetUserId, ip, meta: { from: previous, to: role } });
 	});
+	accessChanged({ type: 'user', userId: targetUserId });
 }
 
 export async function removeMember(pool: Pool, scope: WorkspaceScope, targetUserId: string, ip?: string): Promise<void> {
@@ -163,6 +165,7 @@ export async function removeMember(pool: Pool, scope: WorkspaceScope, targetUser
 		await tx.query(`update api_tokens set revoked_at = now() where user_id = $1 and workspace_id = $2 and revoked_at is null`, [targetUserId, scope.workspaceId]);
 		await audit(tx, { workspaceId: scope.workspaceId, actorId: scope.userId, action: 'member.removed', targetType: 'user', targetId: targetUserId, ip, meta: { role: previous } });
 	});
+	accessChanged({ type: 'user', userId: targetUserId });
 }
 
 // ---- Invitations -----------------------------------------------------------------------------

@@ -28,6 +28,10 @@ const schema = z.object({
 	CHATMAI_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	CHATMAI_SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
 	CHATMAI_LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
+	CHATMAI_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
+	// adapter-node's own variables: the web app reads them itself, the collab upgrade through here.
+	ADDRESS_HEADER: z.string().toLowerCase().optional(),
+	XFF_DEPTH: z.coerce.number().int().min(1).max(100).default(1),
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
@@ -60,6 +64,13 @@ export interface Config {
 	signupLimitPerHour: number;
 	/** Log-in attempts allowed from one IP address per 15 minutes (a whole office may share one). @default 30 */
 	loginLimitPerIp: number;
+	/** Open collab WebSockets allowed from one IP address (a shop behind one NAT shares one). @default 200 */
+	socketsPerIp: number;
+	/**
+	 * Behind a proxy, the header holding the client address (adapter-node's `ADDRESS_HEADER`) and,
+	 * for `x-forwarded-for`, which entry from the right (`XFF_DEPTH`, default 1).
+	 */
+	addressHeader: { name: string; xffDepth: number } | undefined;
 	redisUrl: string | undefined;
 	ollamaHost: string;
 	ollamaModel: string;
@@ -107,6 +118,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
 		dbPoolSize: env.CHATMAI_DB_POOL_SIZE,
 		signupLimitPerHour: env.CHATMAI_SIGNUP_LIMIT_PER_HOUR,
 		loginLimitPerIp: env.CHATMAI_LOGIN_LIMIT_PER_IP,
+		socketsPerIp: env.CHATMAI_SOCKETS_PER_IP,
+		addressHeader: env.ADDRESS_HEADER ? { name: env.ADDRESS_HEADER, xffDepth: env.XFF_DEPTH } : undefined,
 		redisUrl: env.REDIS_URL,
 		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
 		ollamaModel: env.OLLAMA_MODEL,

@@ -75,6 +75,23 @@ export class LiveDocumentNotFound extends Error {
 	}
 }
 
+/**
+ * Whose access was just taken away or changed: one user (signed out, session or API token gone,
+ * role changed, removed from a workspace, account deleted) or everyone in one workspace (closed
+ * for deletion).
+ */
+export type AccessChange = { type: 'user'; userId: string } | { type: 'workspace'; workspaceId: string };
+
+/**
+ * Told about every access change, after it is committed, so that what was decided once per open
+ * connection (the live documents' sockets) is decided again; implemented by collab/, which
+ * re-checks every open connection concerned on every instance (through Redis when configured)
+ * and closes it or makes it read-only. Never throws; the re-check runs in the background.
+ */
+export interface AccessChanges {
+	accessChanged(change: AccessChange): void;
+}
+
 export interface Ports {
 	live: LiveDocuments;
 }

@@ -1,5 +1,6 @@
 import { randomToken, sha256Hex } from '../crypto.ts';
 import type { Queryable } from '../db.ts';
+import { accessChanged } from '../access-changes.ts';
 
 /** Personal API tokens: `cm_<secret>`, shown once, only the SHA-256 stored. */
 export const API_TOKEN_PREFIX = 'cm_';
@@ -64,6 +65,25 @@ export async function validateApiToken(db: Queryable, token: string): Promise<Ap
 		: null;
 }
 
+/**
+ * An API token by its id, checked as `validateApiToken` checks it (not revoked, not expired, its
+ * user still a member of its workspace), for a connection that authenticated with it earlier.
+ */
+export async function apiTokenById(db: Queryable, tokenId: string): Promise<ApiTokenOwner | null> {
+	const { rows } = await db.query(
+		`select t.id, t.user_id, t.workspace_id, u.email, u.name, u.locale
+		   from api_tokens t join users u on u.id = t.user_id
+		  where t.id = $1 and t.revoked_at is null
+		    and (t.expires_at is null or t.expires_at > now())
+		    and exists (select 1 from memberships m where m.user_id = t.user_id and m.workspace_id = t.workspace_id)`,
+		[tokenId]
+	);
+	const row = rows[0];
+	return row
+		? { tokenId: row.id, userId: row.user_id, workspaceId: row.workspace_id, email: row.email, name: row.name, locale: row.locale }
+		: null;
+}
+
 export async function listApiTokens(db: Queryable, userId: string, workspaceId: string): Promise<ApiToken[]> {
 	const { rows } = await db.query(
 		`select id, name, prefix, created_at, last_used_at, expires_at from api_tokens
@@ -78,5 +98,8 @@ export async function revokeApiToken(db: Queryable, userId: string, workspaceId:
 		`update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and workspace_id = $3 and revoked_at is null`,
 		[tokenId, userId, workspaceId]
 	);
-	return (rowCount ?? 0) > 0;
+	const revoked = (rowCount ?? 0) > 0;
+	// Live document connections opened with the token are closed.
+	if (revoked) accessChanged({ type: 'user', userId });
+	return revoked;
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { transaction, type Queryable } from '../db.ts';
 import { audit } from '../audit.ts';
+import { accessChanged } from '../access-changes.ts';
 import { verifyPassword } from '../auth/password.ts';
 import type { Principal } from '../auth/principal.ts';
 import { disconnectConnection, type ConnectionContext } from '../connections.ts';
@@ -74,6 +75,7 @@ async function closeWorkspace(ctx: DeletionContext, scope: WorkspaceScope, by: '
 			meta: { by }
 		});
 	});
+	accessChanged({ type: 'workspace', workspaceId: scope.workspaceId });
 	log.info('workspace_closed', { workspace_id: scope.workspaceId, by });
 }
 
@@ -286,6 +288,7 @@ export async function deleteAccount(ctx: DeletionContext, principal: Principal, 
 		await tx.query(`set local chatmai.audit_purge = 'off'`);
 		await audit(tx, { action: 'account.deleted', targetType: 'user', targetId: principal.userId, meta: { closedWorkspaces: alone.length } });
 	});
+	accessChanged({ type: 'user', userId: principal.userId });
 	log.info('account_deleted', { user_id: principal.userId, closed_workspaces: alone.length });
 	return { closedWorkspaces: alone };
 }
