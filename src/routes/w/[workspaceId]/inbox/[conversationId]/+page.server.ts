@@ -4,7 +4,7 @@ import { markRead } from '$lib/server/conversations';
 import { services } from '$lib/server/services';
 import { error } from '@sveltejs/kit';
 import { AccessDenied } from '$lib/server/scope';
-import type { Platform } from '$lib/server/env';
+import { PLATFORM_FACTS, type Platform } from '$lib/platforms';
 import { workspaceScope } from '../../scope';
 
 /** One open conversation: its customer, and the platform's rules the reply box shows before sending. */
@@ -14,14 +14,16 @@ export const load: PageServerLoad = async (event) => {
 	try {
 		const detail = await getConversationDetail(db, scope, event.params.conversationId);
 		await markRead(db, scope, detail.conversation.id);
-		const rules = platforms.describe(detail.conversation.platform as Platform);
+		const platform = detail.conversation.platform as Platform;
+		const facts = PLATFORM_FACTS[platform];
 		return {
 			detail,
 			rules: {
-				maxTextLength: rules.maxTextLength,
-				replyWindowHours: rules.replyWindowHours,
-				extendedReplyWindowHours: rules.extendedReplyWindowHours,
-				orders: rules.orders
+				maxTextLength: facts.maxTextLength,
+				maxTextBytes: facts.maxTextBytes ?? null,
+				replyWindowHours: facts.replyWindowHours,
+				extendedReplyWindowHours: facts.extendedReplyWindowHours ?? null,
+				orders: platforms.describe(platform).orders
 			}
 		};
 	} catch (cause) {
