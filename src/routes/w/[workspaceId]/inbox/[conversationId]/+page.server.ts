@@ -4,7 +4,8 @@ import { markRead } from '$lib/server/conversations';
 import { services } from '$lib/server/services';
 import { error } from '@sveltejs/kit';
 import { AccessDenied } from '$lib/server/scope';
-import { PLATFORM_FACTS, type Platform } from '$lib/platforms';
+import type { Platform } from '$lib/platforms';
+import { replyRulesFor } from '$lib/components/inbox/reply-rules';
 import { workspaceScope } from '../../scope';
 
 /** One open conversation: its customer, and the platform's rules the reply box shows before sending. */
@@ -15,17 +16,7 @@ export const load: PageServerLoad = async (event) => {
 		const detail = await getConversationDetail(db, scope, event.params.conversationId);
 		await markRead(db, scope, detail.conversation.id);
 		const platform = detail.conversation.platform as Platform;
-		const facts = PLATFORM_FACTS[platform];
-		return {
-			detail,
-			rules: {
-				maxTextLength: facts.maxTextLength,
-				maxTextBytes: facts.maxTextBytes ?? null,
-				replyWindowHours: facts.replyWindowHours,
-				extendedReplyWindowHours: facts.extendedReplyWindowHours ?? null,
-				orders: platforms.describe(platform).orders
-			}
-		};
+		return { detail, rules: replyRulesFor(platform, platforms.describe(platform).orders) };
 	} catch (cause) {
 		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
 		throw cause;
