@@ -217,6 +217,7 @@ export const en = {
 	'conversation.delivery.error.invalidSettings': 'Not sent: the {platform} connection’s settings are incomplete. Check it in Settings → Connections.',
 	'conversation.delivery.error.refused': 'Not sent: {platform} refused this message.',
 	'conversation.delivery.error.internal': 'Not sent: something went wrong on our side. Retry to send it again.',
+	'conversation.send.error.notFound': 'This conversation or message no longer exists. Reload the inbox.',
 	'conversation.note.title': 'Internal note',
 	'conversation.note.label': 'Internal note',
 	'conversation.note.hint': 'Only your team sees notes. Type @ to mention someone: they get a notification.',

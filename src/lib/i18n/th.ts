@@ -216,6 +216,7 @@ export const th: Catalog = {
 	'conversation.delivery.error.invalidSettings': 'ยังไม่ได้ส่ง: การตั้งค่าการเชื่อมต่อ {platform} ไม่ครบถ้วน ตรวจสอบได้ที่ ตั้งค่า → การเชื่อมต่อ',
 	'conversation.delivery.error.refused': 'ยังไม่ได้ส่ง: {platform} ปฏิเสธข้อความนี้',
 	'conversation.delivery.error.internal': 'ยังไม่ได้ส่ง: เกิดข้อผิดพลาดในระบบของเรา ลองส่งอีกครั้งได้',
+	'conversation.send.error.notFound': 'ไม่พบบทสนทนาหรือข้อความนี้แล้ว กรุณาโหลดกล่องข้อความใหม่',
 	'conversation.note.title': 'โน้ตภายใน',
 	'conversation.note.label': 'โน้ตภายใน',
 	'conversation.note.hint': 'เฉพาะทีมเท่านั้นที่เห็นโน้ต พิมพ์ @ เพื่อแท็กเพื่อนร่วมทีม แล้วเขาจะได้รับการแจ้งเตือน',

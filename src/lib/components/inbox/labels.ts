@@ -17,7 +17,9 @@ export function statusKey(status: ConversationStatus): PlainKey {
 	return STATUS_KEYS[status];
 }
 
+/** Every ReplyRefused / RetryRefused code (src/lib/server/platforms.ts), worded here: the server's English `message` is for API clients. */
 const REFUSAL_KEYS: Record<string, PlainKey> = {
+	not_found: 'conversation.send.error.notFound',
 	empty: 'conversation.send.error.empty',
 	too_long: 'conversation.send.error.tooLong',
 	window_closed: 'conversation.send.error.windowClosed',
