@@ -17,6 +17,7 @@ import {
 } from '../src/lib/conversation-doc.ts';
 import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveMetaPatch, type LiveOrigin } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
+import type { DeliveryError } from '../src/lib/delivery-errors.ts';
 import type { ServerContext } from './context.ts';
 
 const log = logger('collab');
@@ -144,7 +145,7 @@ export class LiveDocumentWriter implements LiveDocuments {
 		conversationId: string,
 		messageId: string,
 		state: DeliveryState,
-		reason: string | null,
+		reason: DeliveryError | null,
 		origin: LiveOrigin
 	): Promise<void> {
 		if (!DELIVERY_STATES.includes(state)) throw new TypeError(`Unknown delivery state: ${state}`);

@@ -1,6 +1,7 @@
 import type * as Y from 'yjs';
 import { windowMessageFromRow, type MessageRow } from '../src/lib/server/messages.ts';
 import type { Queryable } from '../src/lib/server/db.ts';
+import { readDeliveryError } from '../src/lib/delivery-errors.ts';
 import {
 	WINDOW_SIZE,
 	NOTES_LIMIT,
@@ -59,7 +60,7 @@ export async function loadSnapshot(db: Queryable, conversationId: string, window
 	const deliveries = new Map<string, Delivery>();
 	for (const m of messages.rows) {
 		if (m.direction === 'out' && m.delivery_state) {
-			deliveries.set(m.id, { state: m.delivery_state, reason: m.delivery_error, at: m.sent_at.toISOString() });
+			deliveries.set(m.id, { state: m.delivery_state, reason: readDeliveryError(m.delivery_error), at: m.sent_at.toISOString() });
 		}
 	}
 	return {

@@ -3,9 +3,10 @@
  * Nothing in here knows a platform's wire format; the rules it promises are numbered in SPEC.md.
  */
 import type { ZodType } from 'zod';
+import type { Capabilities, OrderLookupKind, Platform } from '../src/lib/platforms.ts';
 
-export const PLATFORMS = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+// The platform list, the capabilities' shape and each platform's figures are platform facts, shared with the browser.
+export { PLATFORM_FACTS, PLATFORMS, type Capabilities, type OrderLookupKind, type Platform } from '../src/lib/platforms.ts';
 
 /** The public side of a platform connection (a row of `platform_connections`). */
 export interface ConnectionConfig {
@@ -32,27 +33,6 @@ export interface WebhookRequest {
 
 export type HeadersLike = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** What a connector can and cannot do; read by the pipeline and the UI instead of switching on the platform. */
-export interface Capabilities {
-	/** Longest text one outgoing message may carry, in Unicode code points. */
-	maxTextLength: number;
-	/** Longest text in UTF-8 bytes, where the platform counts bytes (Thai takes 3 bytes a letter). */
-	maxTextBytes?: number;
-	/** Hours after the customer's last message in which a normal reply is allowed; `null` means no window. */
-	replyWindowHours: number | null;
-	/** Hours in which a reply is still allowed with a platform tag (Meta's HUMAN_AGENT), if any. */
-	extendedReplyWindowHours?: number;
-	/** Whether incoming messages can carry attachments (images, files). */
-	attachments: boolean;
-	/** Whether the platform sends the seller's own messages back to us (Meta echoes, shop chat copies). */
-	echoes: boolean;
-	/** How orders can be looked up; empty for chat-only platforms. */
-	orderLookup: readonly OrderLookupKind[];
-	/** How fast the platform wants the webhook answered with an empty 2xx before it retries. */
-	ackWithinMs: number;
-}
-
-export type OrderLookupKind = 'order_ids' | 'customer';
 export type OrderLookup = { orderIds: readonly string[] } | { customerId: string };
 
 /** The customer on the other side of a conversation. */

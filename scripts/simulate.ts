@@ -12,9 +12,9 @@
  */
 import { parseArgs } from 'node:util';
 import { SAMPLE_ORDERS, signedWebhook, startFakePlatform, type FakePlatform, type RecordedRequest } from '../tests/fakes/platforms.ts';
-import type { Platform } from '../connectors/types.ts';
+import { PLATFORMS, type Platform } from '../src/lib/platforms.ts';
 
-const ALL: Platform[] = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'];
+const ALL: readonly Platform[] = PLATFORMS;
 
 const { values } = parseArgs({
 	options: {
@@ -36,7 +36,7 @@ if (values.help) {
 const base = values.url.replace(/\/$/, '');
 const rate = Math.max(0.05, Math.min(200, Number(values.rate) || 0.5));
 const limit = Math.max(0, Number(values.count) || 0);
-const platforms = values.platforms.split(',').map((p) => p.trim()).filter((p): p is Platform => (ALL as string[]).includes(p));
+const platforms = values.platforms.split(',').map((p) => p.trim()).filter((p): p is Platform => (ALL as readonly string[]).includes(p));
 if (platforms.length === 0) fail(`--platforms: choose from ${ALL.join(', ')}`);
 
 function fail(message: string): never {

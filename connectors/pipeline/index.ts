@@ -101,9 +101,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			return {
 				platform,
 				credentialSchema: connector.credentialSchema,
-				maxTextLength: connector.capabilities.maxTextLength,
-				replyWindowHours: connector.capabilities.replyWindowHours,
-				extendedReplyWindowHours: connector.capabilities.extendedReplyWindowHours ?? null,
 				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0
 			};
 		},

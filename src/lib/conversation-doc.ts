@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { sameDeliveryError, type DeliveryError } from './delivery-errors.ts';
 
 /**
  * The schema of a conversation document, shared by the browser and the server (no node imports).
@@ -65,13 +66,14 @@ export interface WindowMessage {
 	sentAt: string;
 	/** Delivery state when the message entered the window; an entry in `delivery` overrides it (see `readMessages`). */
 	deliveryState: DeliveryState | null;
-	deliveryError: string | null;
+	/** Why it failed, as a code the UI words (src/lib/delivery-errors.ts); read through `readDeliveryError` (older documents hold a sentence). */
+	deliveryError: DeliveryError | null;
 }
 
 export interface Delivery {
 	state: DeliveryState;
-	/** Why it failed, in the platform's words; null unless failed. */
-	reason: string | null;
+	/** Why it failed, as a code the UI words; null unless failed. Read through `readDeliveryError`. */
+	reason: DeliveryError | null;
 	/** ISO 8601. */
 	at: string;
 }
@@ -254,7 +256,7 @@ function enteredWith(message: WindowMessage): Delivery | null {
 
 /** True when `state` says no more than what the window entry already carries. */
 function sameAsEntered(message: WindowMessage | undefined, state: Delivery): boolean {
-	return !!message && message.deliveryState === state.state && (message.deliveryError ?? null) === (state.reason ?? null);
+	return !!message && message.deliveryState === state.state && sameDeliveryError(message.deliveryError, state.reason);
 }
 
 export function compareMessages(a: Pick<WindowMessage, 'sentAt' | 'id'>, b: Pick<WindowMessage, 'sentAt' | 'id'>): number {

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedPayloadError, SendError } from '../../connectors/shared/errors.ts';
 import {
+	PLATFORM_FACTS,
 	PLATFORMS,
 	type Connector,
 	type MessageEvent,
@@ -82,8 +83,12 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			return error as SendError;
 		}
 
-		it('[C1] declares its capabilities', () => {
+		it('[C1] declares its capabilities, the same figures the browser reads from the platform facts', () => {
 			expect(PLATFORMS).toContain(connector.platform);
+			const facts = PLATFORM_FACTS[connector.platform];
+			for (const key of ['maxTextLength', 'maxTextBytes', 'replyWindowHours', 'extendedReplyWindowHours', 'attachments', 'echoes', 'orderLookup', 'ackWithinMs'] as const) {
+				expect(capabilities[key], key).toEqual(facts[key]);
+			}
 			expect(Number.isInteger(capabilities.maxTextLength) && capabilities.maxTextLength > 0).toBe(true);
 			if (capabilities.replyWindowHours !== null) expect(capabilities.replyWindowHours).toBeGreaterThan(0);
 			if (capabilities.extendedReplyWindowHours !== undefined) expect(capabilities.extendedReplyWindowHours).toBeGreaterThan(capabilities.replyWindowHours ?? 0);

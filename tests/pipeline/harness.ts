@@ -8,11 +8,11 @@ import { uniqueEmail } from '../helpers/db.ts';
 import { signedWebhook, startFakePlatform, type FakeEvent, type FakePlatform, type SignedWebhook } from '../fakes/platforms.ts';
 import { conversationDocName, readMessages, type LiveMessage } from '../../src/lib/conversation-doc.ts';
 import type { ConnectionView } from '../../src/lib/server/connections.ts';
-import type { Platform } from '../../connectors/types.ts';
+import { PLATFORMS as ALL_PLATFORMS, type Platform } from '../../connectors/types.ts';
 
 /** The pipeline's tests drive the real server: real HTTP, real PostgreSQL, the real collab server. */
 
-export const PLATFORMS: Platform[] = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'];
+export const PLATFORMS: Platform[] = [...ALL_PLATFORMS];
 
 export function startPipelineApp(env: Record<string, string> = {}): Promise<RunningApp> {
 	return startTestApp({ CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', LOG_LEVEL: process.env.PIPELINE_TEST_LOG ?? 'error', ...env });

@@ -6,6 +6,7 @@ import type { WorkspaceScope } from './scope.ts';
 import { isUuid } from './scope.ts';
 import type { Config, Platform } from './env.ts';
 import type { Platforms } from './platforms.ts';
+import { PLATFORMS } from '../platforms.ts';
 import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
@@ -22,7 +23,7 @@ import { queueMirrorSql } from './messages.ts';
 
 const log = logger('connections');
 
-export const PLATFORM_NAMES = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'] as const satisfies readonly Platform[];
+export const PLATFORM_NAMES = PLATFORMS;
 
 export const connectionInput = z.object({
 	platform: z.enum(PLATFORM_NAMES),
@@ -228,7 +229,7 @@ export async function disconnectConnection(ctx: ConnectionContext, scope: Worksp
 			   update outbox set state = 'failed', last_error = 'The connection was disconnected', updated_at = now()
 			    where connection_id = $1 and state in ('queued', 'sending') returning message_id
 			 ), updated as (
-			   update messages set delivery_state = 'failed', delivery_error = 'The connection was disconnected'
+			   update messages set delivery_state = 'failed', delivery_error = '{"code": "disconnected"}'
 			    where id in (select message_id from failed) returning id, workspace_id, delivery_state
 			 )
 			 ${queueMirrorSql('updated')}`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { PLATFORMS, type Platform } from '../platforms.ts';
 
-const PLATFORM_KEYS = ['FACEBOOK', 'INSTAGRAM', 'LINE', 'SHOPEE', 'LAZADA', 'TIKTOK'] as const;
+const PLATFORM_KEYS = PLATFORMS.map((platform) => platform.toUpperCase() as Uppercase<Platform>);
 
 const bool = z
 	.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
@@ -42,7 +43,7 @@ const schema = z.object({
 	...Object.fromEntries(PLATFORM_KEYS.map((key) => [`CHATMAI_${key}_API_URL`, url(['http:', 'https:']).optional()]))
 });
 
-export type Platform = Lowercase<(typeof PLATFORM_KEYS)[number]>;
+export type { Platform };
 
 /** Everything the process reads from its environment, checked once at start-up. */
 export interface Config {

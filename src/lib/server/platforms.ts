@@ -4,24 +4,19 @@
  * connectors/pipeline/README.md.
  */
 import type { ZodType } from 'zod';
-import type { Platform } from './env.ts';
+import type { Platform } from '../platforms.ts';
 import type { WorkspaceScope } from './scope.ts';
 import type { DeliveryState } from '../conversation-doc.ts';
+import type { DeliveryError, DeliveryErrorCode } from '../delivery-errors.ts';
 
-/** What the console and the API need to know about one platform. */
+/**
+ * What the console and the API need to know about one platform beyond its platform facts
+ * (limits and windows, in src/lib/platforms.ts, which need no port).
+ */
 export interface PlatformDescription {
 	platform: Platform;
 	/** Validates the secrets a user pastes when connecting. */
 	credentialSchema: ZodType<unknown>;
-	/** Longest reply in characters. */
-	maxTextLength: number;
-	/** Hours after the customer's last message in which a reply may go out; null for no window. */
-	replyWindowHours: number | null;
-	/**
-	 * Hours after the customer's last message in which a reply may still go out with a platform tag
-	 * (Meta's HUMAN_AGENT) once the normal window has closed; null when the platform has no such tag.
-	 */
-	extendedReplyWindowHours: number | null;
 	/** Whether the platform offers the customer's orders (the shops). */
 	orders: boolean;
 }
@@ -52,7 +47,10 @@ export interface QueuedReply {
 	conversationId: string;
 	body: string;
 	deliveryState: DeliveryState;
-	deliveryError: string | null;
+	/** Why it was not delivered, a stable code (src/lib/delivery-errors.ts); null unless failed. */
+	deliveryError: DeliveryErrorCode | null;
+	/** The code's parameters and the technical detail, in English; null unless failed. */
+	deliveryErrorDetail: Omit<DeliveryError, 'code'> | null;
 	sentAt: string;
 	/** False when the key had been used before and this is the earlier reply. */
 	created: boolean;
@@ -61,7 +59,10 @@ export interface QueuedReply {
 export const REPLY_REFUSALS = ['not_found', 'empty', 'too_long', 'window_closed', 'no_customer_message', 'disconnected', 'key_reused'] as const;
 export type ReplyRefusal = (typeof REPLY_REFUSALS)[number];
 
-/** A reply that cannot be queued, with a sentence the agent can read. */
+/**
+ * A reply that cannot be queued. `reason` is the code the inbox words in English or Thai
+ * (src/lib/components/inbox/labels.ts); the message is an English sentence for API clients.
+ */
 export class ReplyRefused extends Error {
 	readonly reason: ReplyRefusal;
 	constructor(reason: ReplyRefusal, message: string) {
@@ -77,7 +78,7 @@ export type RetriedReply = Omit<QueuedReply, 'created'>;
 export const RETRY_REFUSALS = ['not_found', 'not_failed', 'window_closed', 'no_customer_message', 'disconnected'] as const;
 export type RetryRefusal = (typeof RETRY_REFUSALS)[number];
 
-/** A failed message that cannot be sent again now, with a sentence the agent can read. */
+/** A failed message that cannot be sent again now; `reason` is worded by the inbox, the message is for API clients. */
 export class RetryRefused extends Error {
 	readonly reason: RetryRefusal;
 	constructor(reason: RetryRefusal, message: string) {

@@ -3,6 +3,7 @@
  * start-up from collab/ and connectors/ (arrows point down; nothing here imports them).
  */
 import type { ConversationMeta, DeliveryState, WindowMessage } from '../conversation-doc.ts';
+import type { DeliveryError } from '../delivery-errors.ts';
 
 /**
  * Who is writing into a live document from the server side. Every server-side change carries one
@@ -50,7 +51,7 @@ export interface LiveDocuments {
 		conversationId: string,
 		messageId: string,
 		state: DeliveryState,
-		reason: string | null,
+		reason: DeliveryError | null,
 		origin: LiveOrigin
 	): Promise<void>;
 	/** Empties the shared draft for everyone, e.g. once the reply command is accepted. */

@@ -69,7 +69,8 @@ export class LiveConversation {
 	notes: Note[] = $state([]);
 	window: LiveMessage[] = $state([]);
 	draftEmpty = $state(true);
-	draftLength = $state(0);
+	/** The shared draft as plain text, as it would be sent (the composer counts it against the platform's limits). */
+	draftBody = $state('');
 	peers: Peer[] = $state([]);
 
 	/** Older messages from REST, oldest first. */
@@ -112,7 +113,7 @@ export class LiveConversation {
 		const readDraft = () => {
 			const text = draftText(this.doc);
 			this.draftEmpty = text.length === 0;
-			this.draftLength = [...text].length;
+			this.draftBody = text;
 		};
 		const watch = (type: Y.AbstractType<any>, fn: () => void, deep = false) => {
 			if (deep) type.observeDeep(fn);

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db.ts';
 import { listMessages, type HistoryMessage } from '../messages.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from '../scope.ts';
-import type { Platform } from '../env.ts';
+import { platformFacts, type Platform } from '../../platforms.ts';
 import { AiUnavailable, explainUnavailable, type ChatMessage, type Ollama } from './ollama.ts';
 
 /**
@@ -42,7 +42,7 @@ export interface DraftContext {
 export interface DraftDeps {
 	db: Queryable;
 	ollama: Ollama;
-	/** The platform's longest message (Platforms.describe(platform).maxTextLength). */
+	/** The platform's longest message (its platform facts' `maxTextLength`). */
 	maxTextLength(platform: Platform): number;
 }
 
@@ -50,15 +50,6 @@ export interface Draft {
 	text: string;
 	model: string;
 }
-
-const PLATFORM_NAMES: Record<string, string> = {
-	facebook: 'Facebook Messenger',
-	instagram: 'Instagram',
-	line: 'LINE',
-	shopee: 'Shopee',
-	lazada: 'Lazada',
-	tiktok: 'TikTok Shop'
-};
 
 const THAI = /[\u0E00-\u0E7F]/g;
 const LATIN = /[A-Za-z]/g;
@@ -88,7 +79,7 @@ function describeOrder(order: DraftOrder): string {
 /** The system prompt and the conversation as chat turns: the customer is `user`, the shop `assistant`. */
 export function buildPrompt(context: DraftContext): ChatMessage[] {
 	const language = customerLanguage(context.messages);
-	const platform = PLATFORM_NAMES[context.platform] ?? context.platform;
+	const platform = platformFacts(context.platform)?.fullName ?? context.platform;
 	const system = [
 		`You draft chat replies for the customer-service team of the online shop "${context.shopName}" on ${platform}.`,
 		`Write the shop's next message to the customer, ${context.customerName}.`,

@@ -4,7 +4,8 @@ import { markRead } from '$lib/server/conversations';
 import { services } from '$lib/server/services';
 import { error } from '@sveltejs/kit';
 import { AccessDenied } from '$lib/server/scope';
-import type { Platform } from '$lib/server/env';
+import type { Platform } from '$lib/platforms';
+import { replyRulesFor } from '$lib/components/inbox/reply-rules';
 import { workspaceScope } from '../../scope';
 
 /** One open conversation: its customer, and the platform's rules the reply box shows before sending. */
@@ -14,16 +15,8 @@ export const load: PageServerLoad = async (event) => {
 	try {
 		const detail = await getConversationDetail(db, scope, event.params.conversationId);
 		await markRead(db, scope, detail.conversation.id);
-		const rules = platforms.describe(detail.conversation.platform as Platform);
-		return {
-			detail,
-			rules: {
-				maxTextLength: rules.maxTextLength,
-				replyWindowHours: rules.replyWindowHours,
-				extendedReplyWindowHours: rules.extendedReplyWindowHours,
-				orders: rules.orders
-			}
-		};
+		const platform = detail.conversation.platform as Platform;
+		return { detail, rules: replyRulesFor(platform, platforms.describe(platform).orders) };
 	} catch (cause) {
 		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
 		throw cause;

@@ -8,6 +8,7 @@ import { logger } from '$lib/server/log';
 import { hit } from '$lib/server/rate-limit';
 import { isUuid } from '$lib/server/scope';
 import { services } from '$lib/server/services';
+import { PLATFORM_FACTS } from '$lib/platforms';
 
 const log = logger('ai');
 
@@ -19,12 +20,12 @@ export const POST = api(async (event) => {
 	const scope = await requireScope(event, 'converse');
 	const id = event.params.id!;
 	if (!isUuid(id)) throw new ApiError(404, 'not_found', 'Conversation not found');
-	const { db, config, platforms } = services();
+	const { db, config } = services();
 	const wait = await hit(db, `ai-draft:${scope.userId}`, AI_DRAFT_LIMIT);
 	if (wait > 0) throw new RateLimited(wait);
 	const ollama = ollamaFor(config);
 	try {
-		const draft = await draftReply({ db, ollama, maxTextLength: (p) => platforms.describe(p).maxTextLength }, scope, id, { signal: event.request.signal });
+		const draft = await draftReply({ db, ollama, maxTextLength: (p) => PLATFORM_FACTS[p].maxTextLength }, scope, id, { signal: event.request.signal });
 		log.info('drafted', { workspace_id: scope.workspaceId, conversation_id: id, model: draft.model, chars: [...draft.text].length });
 		return draft;
 	} catch (error) {
