@@ -87,9 +87,10 @@ describe('LoopLoad', () => {
 		const load = new LoopLoad(50);
 		try {
 			await new Promise((resolve) => setTimeout(resolve, 120));
-			const spinUntil = performance.now() + 150;
-			// Block the loop in short slices so the sampling timer still fires between them.
-			while (performance.now() < spinUntil) {
+			// Block the loop in short slices so the sampling timer still fires between them, until the
+			// reading says busy (bounded: on a crowded machine a window may close late).
+			const giveUp = performance.now() + 5_000;
+			while (load.value <= 0.5 && performance.now() < giveUp) {
 				const slice = performance.now() + 10;
 				while (performance.now() < slice) {
 					// busy
@@ -97,7 +98,8 @@ describe('LoopLoad', () => {
 				await new Promise((resolve) => setImmediate(resolve));
 			}
 			expect(load.value).toBeGreaterThan(0.5);
-			await new Promise((resolve) => setTimeout(resolve, 200));
+			const idleUntil = performance.now() + 5_000;
+			while (load.value >= 0.5 && performance.now() < idleUntil) await new Promise((resolve) => setTimeout(resolve, 60));
 			expect(load.value).toBeLessThan(0.5);
 		} finally {
 			load.stop();
