@@ -88,11 +88,9 @@ describe('a sign-up with a registered address', () => {
 	it("creates nothing and mails the address's owner a way back in instead", async () => {
 		const { email, res } = await signUp(app.url);
 		expect(res.status).toBe(201);
-		const again = await signUp(app.url, {});
 		const twice = await new Client(app.url).post('/api/v1/auth/signup', { email: email.toUpperCase(), password: 'another password', name: 'Impostor' });
 		expect(twice.status).toBeGreaterThanOrEqual(400);
 		expect(twice.json.token).toBeUndefined();
-		expect(again.res.status).toBe(201);
 		const note = await smtp.waitFor((m) => m.to.includes(email) && m.subject === 'Someone tried to sign up to ChatMai with your address');
 		expect(note.link).toMatch(/\/reset-password\/[a-z2-7]{40}$/);
 		const { rows } = await db.query('select name from users where lower(email) = lower($1)', [email]);

@@ -19,7 +19,7 @@ export interface TestSmtp {
 	mails: ReceivedMail[];
 	/** The first mail (received already or later) that matches, or a rejection after `timeoutMs`. */
 	waitFor(match: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
-	/** Makes the next connections fail (the server answers 421 and hangs up) until set back. */
+	/** Makes every mail fail (new connections get 421, open ones 550 to MAIL FROM) until set back. */
 	refuse(on: boolean): void;
 	close(): Promise<void>;
 }
@@ -35,6 +35,11 @@ export async function startTestSmtp(port = 0): Promise<TestSmtp> {
 		logger: false,
 		onConnect(_session, callback) {
 			if (refusing) return callback(Object.assign(new Error('Test server refuses mail'), { responseCode: 421 }));
+			callback();
+		},
+		// Connections already open (nodemailer pools them) are refused at the sender.
+		onMailFrom(_address, _session, callback) {
+			if (refusing) return callback(Object.assign(new Error('Test server refuses mail'), { responseCode: 550 }));
 			callback();
 		},
 		onData(stream, session, callback) {

@@ -135,7 +135,7 @@ export const th: Catalog = {
 	'permission.useApi': 'สร้าง API โทเคนส่วนตัว',
 	'mail.greeting': 'สวัสดี {name}',
 	'mail.ignore': 'หากคุณไม่ได้คาดว่าจะได้รับอีเมลนี้ ไม่ต้องทำอะไร',
-	'mail.signature': '— ChatMai',
+	'mail.signature': '— ทีมงาน ChatMai',
 	'mail.invitation.subject': '{inviter} เชิญคุณเข้าร่วม {workspace} บน ChatMai',
 	'mail.invitation.body': '{inviter} เชิญคุณเข้าร่วม {workspace} ในบทบาท {role} ลิงก์ใช้ได้ครั้งเดียวและหมดอายุใน 7 วัน',
 	'mail.invitation.action': 'ตอบรับคำเชิญ',
