@@ -25,7 +25,7 @@ export interface TestSmtp {
 }
 
 /** A real SMTP server in this process (the `smtp-server` package), keeping what it receives. */
-export async function startTestSmtp(port = 0): Promise<TestSmtp> {
+export async function startTestSmtp(port = 0, onMail?: (mail: ReceivedMail) => void): Promise<TestSmtp> {
 	const mails: ReceivedMail[] = [];
 	const waiters = new Set<() => void>();
 	let refusing = false;
@@ -46,14 +46,16 @@ export async function startTestSmtp(port = 0): Promise<TestSmtp> {
 			simpleParser(stream)
 				.then((parsed) => {
 					const text = parsed.text ?? '';
-					mails.push({
+					const mail: ReceivedMail = {
 						from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
 						to: session.envelope.rcptTo.map((r) => r.address),
 						subject: parsed.subject ?? '',
 						text,
 						html: typeof parsed.html === 'string' ? parsed.html : '',
 						link: text.match(/https?:\/\/\S+/)?.[0] ?? null
-					});
+					};
+					mails.push(mail);
+					onMail?.(mail);
 					for (const wake of waiters) wake();
 					callback();
 				})
