@@ -84,6 +84,25 @@ describe('verification mail', () => {
 	});
 });
 
+describe('Profile', () => {
+	it('resends the verification link from the form and says whether the address is confirmed', async () => {
+		const { client, email, res } = await signUp(app.url);
+		const workspaceId = res.json.workspace.id;
+		const first = await smtp.waitFor((m) => m.to.includes(email));
+		const page = await client.get(`/w/${workspaceId}/settings/profile`);
+		expect(page.text).toContain('data-verified="false"');
+		const resend = await fetch(`${app.url}/w/${workspaceId}/settings/profile?/resendVerification`, {
+			method: 'POST',
+			headers: { origin: app.url, cookie: client.cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+			body: new URLSearchParams({})
+		}).then((r) => r.json());
+		expect(resend.type).toBe('success');
+		const second = await smtp.waitFor((m) => m.to.includes(email) && m.link !== first.link);
+		expect((await new Client(app.url).post('/api/v1/auth/verify-email', { token: second.link!.split('/verify-email/')[1] })).status).toBe(200);
+		expect((await client.get(`/w/${workspaceId}/settings/profile`)).text).toContain('data-verified="true"');
+	});
+});
+
 describe('a sign-up with a registered address', () => {
 	it("creates nothing and mails the address's owner a way back in instead", async () => {
 		const { email, res } = await signUp(app.url);

@@ -82,6 +82,42 @@ test('an invited agent signs up from the link into the inviting shop, and is sti
 	await agentContext.close();
 });
 
+test('an invitation for one address joins only after that address is confirmed by the mailed link', async ({ browser }) => {
+	const ownerContext = await browser.newContext();
+	const owner = await ownerContext.newPage();
+	const address = email('bound');
+	const shop = `Bound Shop ${Math.random().toString(36).slice(2, 6)}`;
+	const signup = await owner.request.post('/api/v1/auth/signup', { data: { email: email('boss'), password, name: 'Boss', workspaceName: shop } });
+	const workspaceId: string = (await signup.json()).workspace.id;
+	await ready(owner, `/w/${workspaceId}/settings/members`);
+	await owner.getByLabel('Role', { exact: true }).selectOption('supervisor');
+	await owner.getByLabel('Their e-mail').fill(address);
+	await owner.getByTestId('invite-submit').click();
+	await expect(owner.getByTestId('invite-delivery')).toHaveAttribute('data-delivery', 'sent');
+	const invitation = await waitForMail(address, (m) => m.link?.includes('/invite/') === true);
+	expect(invitation.subject).toBe(`Boss invited you to ${shop} on ChatMai`);
+
+	const memberContext = await browser.newContext();
+	const member = await memberContext.newPage();
+	await ready(member, invitation.link!);
+	await member.getByTestId('invite-signup').click();
+	await member.locator('html[data-hydrated]').waitFor();
+	await expect(member.getByLabel('E-mail')).toHaveValue(address);
+	await member.getByLabel('Your name').fill('Malai');
+	await member.getByLabel('Password').fill(password);
+	await member.getByTestId('signup-submit').click();
+	await expect(member.getByTestId('invite-verify-first')).toContainText(address);
+	expect((await (await member.request.get('/api/v1/me')).json()).workspaces).toEqual([]);
+
+	const verification = await waitForMail(address, (m) => m.link?.includes('/verify-email/') === true);
+	await ready(member, verification.link!);
+	await member.getByTestId('verify-submit').click();
+	await expect(member).toHaveURL(`/w/${workspaceId}/inbox`);
+	await expect(member.getByTestId('workspace-switcher')).toContainText(shop);
+	await ownerContext.close();
+	await memberContext.close();
+});
+
 test('a forgotten password is reset by the e-mailed link, which works once and logs out everywhere', async ({ page, browser, request }) => {
 	const address = email('forgot');
 	// Over the API, from a client of its own: this browser stays signed out.
