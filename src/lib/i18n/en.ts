@@ -44,7 +44,7 @@ export const en = {
 	'signup.submitting': 'Creating your account…',
 	'signup.haveAccount': 'Already have an account?',
 	'signup.loginLink': 'Log in',
-	'signup.error.failed': 'We could not create an account with these details. If you already have one, log in instead.',
+	'signup.error.failed': 'We could not create an account with these details. If this address already has an account, we have e-mailed it: log in, or choose a new password with the link in that e-mail.',
 
 	'login.title': 'Log in',
 	'login.intro': 'Welcome back. Log in to answer your customers.',
