@@ -1,8 +1,12 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 4173);
 // The AI tests start a fake Ollama here; the server under test is pointed at it.
 process.env.OLLAMA_HOST ??= `http://127.0.0.1:${port + 1}`;
+// The e2e server runs an SMTP server in-process and appends what it receives here (tests/e2e/mailbox.ts).
+process.env.E2E_MAILBOX ??= join(tmpdir(), `chatmai-e2e-mailbox-${port}.jsonl`);
 
 /** End-to-end tests in Debian's Chromium against the real server on a fresh PostgreSQL database. */
 export default defineConfig({
@@ -30,6 +34,6 @@ export default defineConfig({
 		timeout: 120_000,
 		stdout: 'ignore',
 		stderr: 'pipe',
-		env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', OLLAMA_HOST: process.env.OLLAMA_HOST }
+		env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', OLLAMA_HOST: process.env.OLLAMA_HOST, E2E_MAILBOX: process.env.E2E_MAILBOX }
 	}
 });

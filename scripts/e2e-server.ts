@@ -1,3 +1,4 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildIfStale } from './build-if-stale.ts';
 
@@ -25,6 +26,16 @@ async function dropDatabase() {
 }
 process.on('exit', () => {});
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.prependListener(signal, () => void dropDatabase().catch(() => {}));
+
+// Mail goes to a real SMTP server in this process; each mail it receives is appended to the mailbox
+// file the specs read (tests/e2e/mailbox.ts), so sign-up, invitation and reset links can be followed.
+if (!process.env.SMTP_URL && process.env.E2E_MAILBOX) {
+	const mailbox = process.env.E2E_MAILBOX;
+	writeFileSync(mailbox, '');
+	const { startTestSmtp } = await import('../tests/helpers/smtp.ts');
+	const smtp = await startTestSmtp(0, (mail) => appendFileSync(mailbox, JSON.stringify(mail) + '\n'));
+	process.env.SMTP_URL = smtp.url;
+}
 
 buildIfStale();
 await import('../server/index.ts');

@@ -16,6 +16,8 @@ import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
 import { loadKeyRing } from './keys.ts';
 import { seedDemo } from './seed.ts';
+import { createSmtpMailer } from '../src/lib/server/mail/smtp.ts';
+import { createLogMailer } from '../src/lib/server/mail/log.ts';
 import { createRequestListener, createUpgradeListener, upgradeClientAddress, type Middleware } from './http.ts';
 
 const log = logger('server');
@@ -59,7 +61,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
 		clientAddress: upgradeClientAddress(config.addressHeader)
 	});
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
-	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
+	const mailer = config.smtpUrl ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : createLogMailer();
+	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer };
 	provideServices(services);
 	provideAccessChanges(collab.access);
 	const app = await loadSvelteKit();
@@ -85,7 +88,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	});
 	const port = (server.address() as AddressInfo).port;
 	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
-	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
+	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls), mail: mailer.transport });
 	if (config.workers) await pipeline.start();
 	// Retention and pending workspace purges, hourly, one instance at a time (docs/PRIVACY.md).
 	const privacy = config.workers ? startPrivacyJobs({ db: pool, log: logger('privacy') }) : undefined;
@@ -103,6 +106,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);
+			mailer.close();
 			await pool.end();
 			await database.close();
 			clearServices();

@@ -35,6 +35,8 @@ const schema = z.object({
 	XFF_DEPTH: z.coerce.number().int().min(1).max(100).default(1),
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
+	SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+	MAIL_FROM: z.string().min(3).max(320).default('ChatMai <chatmai@localhost>'),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
 	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
 	TLS_CERT_FILE: z.string().optional(),
@@ -73,6 +75,13 @@ export interface Config {
 	 */
 	addressHeader: { name: string; xffDepth: number } | undefined;
 	redisUrl: string | undefined;
+	/**
+	 * Where e-mail goes: an SMTP server (`smtp://user:pass@host:587`, `smtps://…:465`), or undefined
+	 * to print each mail's link to the log instead. @default undefined
+	 */
+	smtpUrl: string | undefined;
+	/** The sender of every e-mail. @default 'ChatMai <chatmai@localhost>' */
+	mailFrom: string;
 	ollamaHost: string;
 	ollamaModel: string;
 	tls: { certFile: string; keyFile: string } | undefined;
@@ -122,6 +131,8 @@ export function readConfig(source: Record<string, string | undefined> = process.
 		socketsPerIp: env.CHATMAI_SOCKETS_PER_IP,
 		addressHeader: env.ADDRESS_HEADER ? { name: env.ADDRESS_HEADER, xffDepth: env.XFF_DEPTH } : undefined,
 		redisUrl: env.REDIS_URL,
+		smtpUrl: env.SMTP_URL,
+		mailFrom: env.MAIL_FROM,
 		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
 		ollamaModel: env.OLLAMA_MODEL,
 		tls: env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE } : undefined,

@@ -80,7 +80,10 @@ export async function scopeFor(db: Queryable, principal: Principal, workspaceId:
 	return makeScope(principal, workspaceId, rows[0].role);
 }
 
-/** The workspace a principal works in when none is named: its token's, its session's, or its first. */
+/**
+ * The workspace a principal works in when none is named: its token's, its session's, else the one
+ * its user last opened (users.last_workspace_id), else its oldest membership.
+ */
 export async function defaultScope(db: Queryable, principal: Principal): Promise<WorkspaceScope | null> {
 	if (principal.workspaceId) {
 		try {
@@ -90,7 +93,8 @@ export async function defaultScope(db: Queryable, principal: Principal): Promise
 		}
 	}
 	const { rows } = await db.query<{ workspace_id: string; role: Role }>(
-		'select workspace_id, role from memberships where user_id = $1 order by created_at limit 1',
+		`select m.workspace_id, m.role from memberships m join users u on u.id = m.user_id
+		  where m.user_id = $1 order by m.workspace_id = u.last_workspace_id desc nulls last, m.created_at limit 1`,
 		[principal.userId]
 	);
 	return rows[0] ? makeScope(principal, rows[0].workspace_id, rows[0].role) : null;

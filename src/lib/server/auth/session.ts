@@ -124,8 +124,13 @@ export async function invalidateUserSessions(db: Queryable, userId: string, exce
 	accessChanged({ type: 'user', userId });
 }
 
+/** Switches the session's workspace and remembers it as its user's last (where the next login opens). */
 export async function setSessionWorkspace(db: Queryable, sessionId: string, workspaceId: string): Promise<void> {
-	await db.query('update sessions set workspace_id = $2 where id = $1', [sessionId, workspaceId]);
+	await db.query(
+		`with s as (update sessions set workspace_id = $2 where id = $1 returning user_id)
+		 update users set last_workspace_id = $2 where id in (select user_id from s)`,
+		[sessionId, workspaceId]
+	);
 }
 
 export async function deleteExpiredSessions(db: Queryable): Promise<number> {

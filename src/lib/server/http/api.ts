@@ -26,7 +26,10 @@ export class ApiError extends Error {
 const accountStatus: Record<AccountError['reason'], [number, string]> = {
 	email_taken: [409, 'An account with this e-mail already exists'],
 	invalid_credentials: [401, 'Wrong e-mail or password'],
-	invite_invalid: [404, 'This invitation is not valid any more'],
+	invitation_invalid: [404, 'This invitation has expired, was revoked or was already used'],
+	invitation_email_mismatch: [403, 'This invitation is for another e-mail address'],
+	email_unverified: [403, 'Confirm your e-mail address first (see the link we sent you)'],
+	link_invalid: [400, 'This link has expired or was already used'],
 	last_owner: [409, 'A workspace needs at least one owner'],
 	not_allowed: [403, 'Your role cannot do this'],
 	already_member: [409, 'You are already a member of this workspace']

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { deleteExpiredSessions } from '../auth/session.ts';
+import { deleteExpiredEmailTokens } from '../email-tokens.ts';
 import type { Queryable } from '../db.ts';
 
 /**
@@ -162,6 +163,7 @@ async function purgeHousekeeping(db: Queryable, batch: number, dryRun: boolean):
 			rateLimits: await count(db, limits, [RATE_LIMIT_STALE_HOURS])
 		};
 	}
+	await deleteExpiredEmailTokens(db);
 	return {
 		inboundEvents: await deleteInBatches(db, 'inbound_events', 'id', events, eventArgs, batch),
 		sessions: await deleteExpiredSessions(db),

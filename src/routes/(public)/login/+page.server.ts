@@ -15,7 +15,7 @@ import { failure, text } from '../../form';
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirect(url.searchParams.get('redirectTo'));
 	if (locals.principal?.kind === 'session') redirect(303, redirectTo ?? '/');
-	return { redirectTo };
+	return { redirectTo, resetDone: url.searchParams.has('reset') };
 };
 
 export const actions: Actions = {

@@ -1,12 +1,23 @@
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError, changeRole, createInvitation, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
+import { AccountError, changeRole, createInvitation, invitationUrl, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
 import { audit } from '$lib/server/audit';
 import { clientIp } from '$lib/server/http/request';
-import { AccessDenied, isUuid, ROLES, type Role } from '$lib/server/scope';
-import { services } from '$lib/server/services';
-import { accountErrorMessage, type PlainKey } from '$lib/i18n';
+import { AccessDenied, isUuid, PERMISSIONS, ROLES, type Permission, type Role } from '$lib/server/scope';
+import { mailContext, services } from '$lib/server/services';
+import { accountErrorMessage, type MessageKey, type PlainKey } from '$lib/i18n';
 import { failure, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
+
+/**
+ * What each role may do, read from the one role table (PERMISSIONS). A new permission needs only
+ * its `permission.<key>` string in the catalogs; this line fails the type check until it has one.
+ */
+const permissionLabel = (permission: Permission) => `permission.${permission}` as const satisfies MessageKey;
+const roleTable = (Object.keys(PERMISSIONS) as Permission[]).map((permission) => ({
+	permission,
+	label: permissionLabel(permission),
+	roles: ROLES.filter((role) => (PERMISSIONS[permission] as readonly Role[]).includes(role))
+}));
 
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
@@ -15,7 +26,7 @@ export const load: PageServerLoad = async (event) => {
 		listMembers(db, scope),
 		scope.can('manageMembers') ? listInvitations(db, scope) : Promise.resolve([])
 	]);
-	return { members, invitations, me: scope.userId, myRole: scope.role };
+	return { members, invitations, me: scope.userId, myRole: scope.role, roles: ROLES, roleTable };
 };
 
 /** What each refusal of the members service shows. */
@@ -39,16 +50,17 @@ export const actions: Actions = {
 	invite: async (event) => {
 		const scope = await workspaceScope(event);
 		const data = await event.request.formData();
-		const values = { form: 'invite' as const, inviteEmail: text(data, 'email'), inviteRole: text(data, 'role') };
-		const parsed = inviteInput.safeParse({ email: values.inviteEmail.trim(), role: values.inviteRole });
+		const values = { form: 'invite' as const, inviteEmail: text(data, 'email'), inviteRole: text(data, 'role'), inviteLocale: text(data, 'locale') };
+		const parsed = inviteInput.safeParse({ email: values.inviteEmail.trim(), role: values.inviteRole, locale: values.inviteLocale || undefined });
 		if (!parsed.success) {
 			const errors: Partial<Record<string, PlainKey>> = {};
 			for (const issue of parsed.error.issues) errors[String(issue.path[0])] = issue.path[0] === 'email' ? 'field.error.email' : 'form.error.invalid';
 			return failure(400, values, 'form.error.invalid', errors);
 		}
 		try {
-			const { token, invitation } = await createInvitation(services().db, scope, parsed.data, clientIp(event));
-			return { form: 'invite' as const, invite: { url: `${event.url.origin}/invite/${token}`, role: invitation.role, email: invitation.email } };
+			const mail = mailContext(event.url.origin);
+			const { token, invitation, delivery } = await createInvitation(services().db, scope, parsed.data, clientIp(event), mail);
+			return { form: 'invite' as const, invite: { url: invitationUrl(mail.origin, token), role: invitation.role, email: invitation.email, delivery } };
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), values, key);

@@ -1,14 +1,28 @@
-import type { Actions } from './$types';
-import { AccountError, changePassword } from '$lib/server/accounts';
+import type { Actions, PageServerLoad } from './$types';
+import { AccountError, changePassword, isEmailVerified } from '$lib/server/accounts';
+import { sendVerification } from '$lib/server/email-verification';
 import { invalidateUserSessions } from '$lib/server/auth/session';
 import { loginSucceeded, RateLimited, throttleLogin } from '$lib/server/auth/throttle';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '$lib/server/auth/password';
 import { clientIp } from '$lib/server/http/request';
-import { services } from '$lib/server/services';
+import { mailContext, services } from '$lib/server/services';
 import { failure, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
+export const load: PageServerLoad = async (event) => {
+	const scope = await workspaceScope(event);
+	return { emailVerified: await isEmailVerified(services().db, scope.userId) };
+};
+
 export const actions: Actions = {
+	/** Mails a new verification link to the account's address. */
+	resendVerification: async (event) => {
+		const scope = await workspaceScope(event);
+		if (scope.principal.kind !== 'session') return failure(403, {}, 'form.error.forbidden');
+		await sendVerification(services().db, mailContext(event.url.origin), scope.userId);
+		return { verificationSent: true };
+	},
+
 	/** Changes the password and signs the user out everywhere else (this session stays). */
 	password: async (event) => {
 		const scope = await workspaceScope(event);
