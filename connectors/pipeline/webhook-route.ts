@@ -50,7 +50,7 @@ export interface WebhookRouteOptions {
 const PATH = /^\/webhooks\/([a-z]+)(?:\/(?:app\/([^/]+)|([0-9a-fA-F-]{36})))?\/?$/;
 
 /** How many connections a body that names no account is tried against (it is only quarantined). */
-const UNROUTED_VERIFY_LIMIT = 200;
+const UNROUTED_VERIFY_LIMIT = 1000;
 
 class BodyTooLarge extends Error {}
 

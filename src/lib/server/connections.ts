@@ -316,7 +316,7 @@ export async function openConnectionByAccount(db: Queryable, keyRing: KeyRing, p
 
 /** System side: the active connections of a platform, at most `limit` (to verify a body that names no account). */
 export async function openActiveConnections(db: Queryable, keyRing: KeyRing, platform: Platform, limit: number): Promise<OpenConnection[]> {
-	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.status = 'active' order by c.created_at limit $2`, [platform, limit]);
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.status = 'active' order by c.created_at desc limit $2`, [platform, limit]);
 	return rows.map((row) => toOpen(keyRing, row));
 }
 
