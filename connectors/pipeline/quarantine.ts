@@ -5,6 +5,7 @@ import type { NormalizedEvent, Platform } from '../types.ts';
 import type { ConnectorRegistry } from './connections.ts';
 import { insertInboundRows, type InboundRow } from './group-commit.ts';
 import { inboundRow } from './inbound-row.ts';
+import { wakeWorkers } from './scheduler.ts';
 
 /**
  * Signed webhook bodies our own parser could not read. The route stores them raw here and answers
@@ -62,27 +63,38 @@ interface QuarantinedRow {
 	body: Buffer;
 }
 
+export interface ReplayOptions {
+	/** Only this workspace's bodies. @default all */
+	workspaceId?: string | null;
+	/** @default 100 */
+	batch?: number;
+	/** Wake the running server's ingest worker (through pg-boss) when events were stored. @default true */
+	wake?: boolean;
+}
+
 /**
- * Parses every quarantined body again (oldest first, one transaction each, rows locked so two
- * replays never feed one body twice). The running server's ingest worker takes the new events at
- * its next pass (at the latest the minute sweep).
+ * Parses every quarantined body again (one transaction each, rows locked so two replays never feed
+ * one body twice), then wakes the running server's ingest worker, which files the new events as
+ * if they had just arrived (otherwise its minute sweep does).
  */
-export async function replayQuarantine(db: Pool, connectors: ConnectorRegistry, options: { workspaceId?: string | null; batch?: number } = {}): Promise<ReplayResult> {
+export async function replayQuarantine(db: Pool, connectors: ConnectorRegistry, options: ReplayOptions = {}): Promise<ReplayResult> {
+	const result = await replayAll(db, connectors, options);
+	if (result.stored > 0 && options.wake !== false) await wakeWorkers(db, 'ingest');
+	return result;
+}
+
+async function replayAll(db: Pool, connectors: ConnectorRegistry, options: ReplayOptions): Promise<ReplayResult> {
 	const result: ReplayResult = { replayed: 0, failing: 0, stored: 0, dropped: 0 };
 	const batch = options.batch ?? 100;
 	let after = '00000000-0000-0000-0000-000000000000';
-	let afterAt = new Date(0);
 	for (;;) {
-		const { rows: ids } = await db.query<{ id: string; received_at: Date }>(
-			`select id, received_at from quarantined_webhooks
-			  where (received_at, id) > ($1, $2) and ($3::uuid is null or workspace_id = $3)
-			  order by received_at, id limit $4`,
-			[afterAt, after, options.workspaceId ?? null, batch]
+		const { rows: ids } = await db.query<{ id: string }>(
+			`select id from quarantined_webhooks where id > $1 and ($2::uuid is null or workspace_id = $2) order by id limit $3`,
+			[after, options.workspaceId ?? null, batch]
 		);
 		if (ids.length === 0) return result;
 		for (const { id } of ids) await replayOne(db, connectors, id, result);
 		after = ids.at(-1)!.id;
-		afterAt = ids.at(-1)!.received_at;
 	}
 }
 

@@ -126,7 +126,8 @@ export function otherCredentials(platform: Platform): unknown {
 let accountSequence = 0;
 export function uniqueAccountId(platform: Platform): string {
 	accountSequence = (accountSequence + 1) % 1000;
-	const digits = String(Date.now()).slice(-9) + String(accountSequence).padStart(3, '0') + String(Math.floor(Math.random() * 1000)).padStart(3, '0');
+	// A leading 1: shop ids travel as JSON numbers too, where a leading 0 would be lost.
+	const digits = '1' + String(Date.now()).slice(-9) + String(accountSequence).padStart(3, '0') + String(Math.floor(Math.random() * 1000)).padStart(3, '0');
 	return platform === 'line' ? `U${digits.padStart(32, '0')}` : digits;
 }
 
