@@ -167,7 +167,8 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 		let pool: OpenConnection[];
 		try {
 			const found = await Promise.all(ids.map((id) => connections.byAccount(platform, id)));
-			ids.forEach((id, i) => routed.set(id, found[i]));
+			// A connection that is no longer active (or has lost its credentials) is no connection.
+			ids.forEach((id, i) => routed.set(id, found[i]?.status === 'active' ? found[i] : null));
 			pool = distinct([...found, urlConnection]);
 			if (ids.length === 0 && !urlConnection) pool = await connections.active(platform, UNROUTED_VERIFY_LIMIT);
 		} catch (e) {
@@ -197,7 +198,20 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 
 		parsed ??= parse(connector, rawBody);
 		if (parsed instanceof MalformedPayloadError) {
-			const known = urlConnection && vouched.has(urlConnection.id) ? urlConnection : vouched.size === 1 ? [...vouched.values()][0] : null;
+			// Kept under a connection only when it is known whose the body is: the one verified account
+			// it names, or, naming none, the only connection that verified it (the URL's first).
+			const verified = [...vouched.values()];
+			const named = verified.filter((c) => ids.includes(c.externalId));
+			const known =
+				named.length === 1
+					? named[0]
+					: ids.length > 0
+						? null
+						: urlConnection && vouched.has(urlConnection.id)
+							? urlConnection
+							: verified.length === 1
+								? verified[0]
+								: null;
 			try {
 				await quarantine(options.db, {
 					platform,
