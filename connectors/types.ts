@@ -51,6 +51,8 @@ export interface Attachment {
 /** A message in a conversation, from the customer or from the seller's side (an echo). */
 export interface MessageEvent {
 	type: 'message';
+	/** The platform account the event belongs to (see {@link Connector.accountIds}): the webhook is filed under its connection. */
+	accountId: string;
 	/** Stable per delivery: a redelivery of the same event has the same id. Unique per connection. */
 	eventId: string;
 	platformMessageId: string;
@@ -71,6 +73,8 @@ export interface MessageEvent {
 
 export interface OrderUpdateEvent {
 	type: 'order_update';
+	/** The shop or seller the order belongs to (see {@link Connector.accountIds}). */
+	accountId: string;
 	eventId: string;
 	orderId: string;
 	customerId?: string;
@@ -151,7 +155,16 @@ export interface Connector<C = unknown> {
 	handshake?(url: URL, config: ConnectionConfig): HandshakeResponse | null;
 	/** True only for a body signed by the platform with these credentials. Constant-time. */
 	verify(request: WebhookRequest, credentials: C): boolean;
-	/** Validates and normalizes; throws `MalformedPayloadError` (→ 400). Unknown kinds are skipped, not errors. */
+	/**
+	 * The platform accounts a body is for (Meta `entry[].id`, LINE `destination`, Shopee and TikTok `shop_id`,
+	 * Lazada `seller_id`), read leniently before anything is verified or validated: the route finds the
+	 * connections, and so the secrets, from these. `[]` when the body is not JSON or names none. Never throws.
+	 */
+	accountIds(rawBody: Uint8Array): string[];
+	/**
+	 * Validates and normalizes; every event carries the `accountId` it belongs to. Throws `MalformedPayloadError`
+	 * (the route quarantines a signed body that does not parse). Unknown kinds are skipped, not errors.
+	 */
 	parse(rawBody: Uint8Array): NormalizedEvent[];
 	/** Throws `SendError` (`retryable` | `permanent`) carrying the platform's own reason. */
 	send(reply: OutgoingReply, ctx: CallContext<C>): Promise<SendResult>;

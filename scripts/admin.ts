@@ -16,6 +16,7 @@ import { runRetention, withPrivacyLock } from '../src/lib/server/privacy/retenti
 import { loadKeyRing } from '../server/keys.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
+import { replayQuarantine } from '../connectors/pipeline/quarantine.ts';
 import { logger } from '../src/lib/server/log.ts';
 import { provideAccessChanges } from '../src/lib/server/access-changes.ts';
 import { accessPublisher } from '../collab/access.ts';
@@ -27,6 +28,9 @@ Commands (each is written to the audit log before it runs):
   purge [--dry-run] [--workspace ID]  purge workspaces marked for deletion and apply retention now
   delete-workspace ID --yes           disconnect every connection, close the workspace and purge it
   audit [--workspace ID] [--limit N]  show recent audit entries (ids and actions only)
+  quarantine [--workspace ID]         count signed webhooks our parser could not read, by platform and reason
+  replay-quarantine [--workspace ID]  parse them again (after an update) and feed what now parses to the
+                                      pipeline; the running server files them within a minute
 
 Needs DATABASE_URL (the embedded database belongs to the running server).`;
 
@@ -125,6 +129,26 @@ try {
 				[workspaceId, limit]
 			);
 			console.table(rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })));
+			break;
+		}
+		case 'quarantine': {
+			await logAdminAccess(db, { command: 'quarantine', workspaceId });
+			const { rows } = await db.query(
+				`select platform, reason, count(*)::int as bodies, count(*) filter (where workspace_id is null)::int as without_workspace,
+				        min(received_at) as oldest, max(replay_attempts)::int as replays
+				   from quarantined_webhooks where ($1::uuid is null or workspace_id = $1) group by platform, reason order by platform, reason`,
+				[workspaceId]
+			);
+			if (rows.length === 0) console.log('Nothing is quarantined.');
+			else console.table(rows.map((r) => ({ ...r, oldest: r.oldest.toISOString() })));
+			break;
+		}
+		case 'replay-quarantine': {
+			await logAdminAccess(db, { command: 'replay_quarantine', workspaceId });
+			const result = await replayQuarantine(db, connectors, { workspaceId });
+			console.log(
+				`Replayed ${result.replayed} bodies (${result.stored} new events, ${result.dropped} dropped for an account without a verified connection); ${result.failing} still do not parse and stay quarantined.`
+			);
 			break;
 		}
 		default:

@@ -117,6 +117,8 @@ async function connectPlatform(token: string, platform: Platform): Promise<Runni
 		await fake.close();
 		fail(`connecting ${platform} failed (${res.status}): ${res.json?.error?.message ?? 'unknown error'}`);
 	}
+	// The URL to paste into the platform's console: one per platform app (/webhooks/<platform>), LINE's per channel.
+	console.log(`  [${platform}] webhook URL ${res.json.connection.webhookUrl}`);
 	return { fake, connectionId: res.json.connection.id, webhookUrl: res.json.connection.webhookUrl, seen: 0 };
 }
 
@@ -167,7 +169,9 @@ const timer = setInterval(async () => {
 	const webhook = signedWebhook(platform, {
 		event: { kind: 'message', text, customerId: customer.id, customerName: customer.name },
 		credentials: run.fake.credentials,
-		webhookUrl: run.webhookUrl
+		webhookUrl: run.webhookUrl,
+		// The account the platform names in the payload: ChatMai files the event under its connection.
+		accountId: run.fake.config.externalId
 	});
 	try {
 		const res = await fetch(run.webhookUrl, { method: 'POST', headers: webhook.headers, body: new Uint8Array(webhook.body) });

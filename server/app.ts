@@ -68,7 +68,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
-	const routes = { pool, databaseKind: database.kind, app, collab: collab.handleUpgrade, webhooks: pipeline.webhooks };
+	const routes = { pool, databaseKind: database.kind, app, collab: collab.handleUpgrade, webhooks: pipeline.webhooks, webhookCounters: () => pipeline.counters.snapshot() };
 	const scheme = config.tls ? 'https' : 'http';
 	const inner = createRequestListener(routes, state);
 	const listener: typeof inner = (req, res) => {

@@ -16,8 +16,10 @@ export interface HttpRoutes {
 	databaseKind: 'postgres' | 'embedded';
 	/** The SvelteKit app (build/handler.js). */
 	app: Middleware;
-	/** POST/GET /webhooks/<platform>/<connectionId>, served on raw bytes before SvelteKit. */
+	/** POST/GET /webhooks/<platform>[/app/<appKey> | /<connectionId>], served on raw bytes before SvelteKit. */
 	webhooks?: WebhookHandler;
+	/** What the webhook route dropped or quarantined since start, for /healthz. */
+	webhookCounters?: () => Record<string, unknown>;
 	/** WebSocket upgrades on /collab. */
 	collab?: UpgradeHandler;
 }
@@ -28,7 +30,7 @@ export function createRequestListener(routes: HttpRoutes, state: { draining: boo
 		const path = (req.url ?? '/').split('?')[0];
 		if (state.draining) res.setHeader('connection', 'close');
 		if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
-			void health(res, routes.pool, routes.databaseKind);
+			void health(res, routes.pool, routes.databaseKind, routes.webhookCounters?.());
 			return;
 		}
 		if (path.startsWith('/webhooks/') && routes.webhooks) {

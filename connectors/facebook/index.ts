@@ -6,7 +6,7 @@ import { credentialSchema, type MetaCredentials } from './credentials.ts';
 import { replyWindow } from '../shared/policy.ts';
 import { revoke, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
-import { parse } from './parse.ts';
+import { accountIds, parse } from './parse.ts';
 import { handshake, verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
@@ -16,6 +16,7 @@ export const facebook: Connector<MetaCredentials> = {
 	credentialSchema,
 	handshake,
 	verify,
+	accountIds,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

@@ -6,7 +6,7 @@ import { replyWindow } from '../shared/policy.ts';
 import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LazadaCredentials } from './credentials.ts';
-import { parse } from './parse.ts';
+import { accountIds, parse } from './parse.ts';
 import { verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
@@ -15,6 +15,7 @@ export const lazada: Connector<LazadaCredentials> = {
 	capabilities,
 	credentialSchema,
 	verify,
+	accountIds,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

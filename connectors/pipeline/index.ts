@@ -17,6 +17,7 @@ import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
 import { createWebhookRoute } from './webhook-route.ts';
+import { WebhookCounters } from './webhook-counters.ts';
 
 /**
  * The pipeline, put together: webhook route → inbound_events → ingest worker → messages + live
@@ -42,8 +43,10 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
-	/** `HttpRoutes.webhooks`: POST/GET /webhooks/<platform>/<connectionId>. */
+	/** `HttpRoutes.webhooks`: POST/GET /webhooks/<platform>[/app/<appKey> | /<connectionId>]. */
 	webhooks(req: IncomingMessage, res: ServerResponse): Promise<void>;
+	/** What the webhook route dropped or quarantined since start (shown on /healthz). */
+	counters: WebhookCounters;
 	/** The port the routes use (services().platforms). */
 	platforms: Platforms;
 	ingest: IngestWorker;
@@ -82,7 +85,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			scheduler?.nudge('ingest');
 		}
 	});
-	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints });
+	const counters = new WebhookCounters();
+	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters });
 	const flushes = committer;
 
 	const replyDeps: ReplyDeps = {
@@ -130,6 +134,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
 	return {
 		webhooks,
+		counters,
 		platforms,
 		ingest,
 		outbox,

@@ -8,7 +8,11 @@ import { MIRROR_COLUMNS, MirrorQueue, queueMirrorSql, type MirrorRow } from './m
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
-import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
+import type { MessageEvent as NormalizedMessage, OrderUpdateEvent as NormalizedOrderUpdate } from '../types.ts';
+
+/** The events as stored: without the account id (the row's connection is the account). */
+type MessageEvent = Omit<NormalizedMessage, 'accountId'>;
+type OrderUpdateEvent = Omit<NormalizedOrderUpdate, 'accountId'>;
 
 /**
  * Stage 2 of the pipeline (model: Chatwoot's `line_events_job` + `webhook_event_adapter`): turns

@@ -18,6 +18,25 @@ export function parsePayload<T>(rawBody: Uint8Array, schema: ZodType<T>, what: s
 	return validate(schema, parseJson(rawBody), what);
 }
 
+/**
+ * The account ids at `read(json)` of a body, for `Connector.accountIds`: strings and numbers become strings,
+ * anything else (and a body that is not JSON) gives none. Never throws.
+ */
+export function readAccountIds(rawBody: Uint8Array, read: (json: Record<string, unknown>) => unknown[]): string[] {
+	let json: unknown;
+	try {
+		json = parseJson(rawBody);
+	} catch {
+		return [];
+	}
+	if (!json || typeof json !== 'object' || Array.isArray(json)) return [];
+	const ids = new Set<string>();
+	for (const value of read(json as Record<string, unknown>)) {
+		if ((typeof value === 'string' && value.length > 0) || (typeof value === 'number' && Number.isFinite(value))) ids.add(String(value));
+	}
+	return [...ids];
+}
+
 /** Parses a JSON string nested inside a payload (TikTok and Lazada message `content`); `undefined` when it is not JSON. */
 export function parseNestedJson(text: string): unknown {
 	try {

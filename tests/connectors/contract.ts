@@ -2,7 +2,7 @@
  * The connector contract (model: tldraw's storageContractSuite): the same numbered rules, registered for
  * every connector against its fake platform. The rules are listed in connectors/SPEC.md.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedPayloadError, SendError } from '../../connectors/shared/errors.ts';
 import {
 	PLATFORM_FACTS,
@@ -11,6 +11,7 @@ import {
 	type MessageEvent,
 	type NormalizedEvent,
 	type OutgoingReply,
+	type Platform,
 	type WebhookRequest
 } from '../../connectors/types.ts';
 import type { FakeEvent, FakeOrder, FakePlatform, SignedWebhook } from '../fakes/platforms.ts';
@@ -18,7 +19,7 @@ import type { FakeEvent, FakeOrder, FakePlatform, SignedWebhook } from '../fakes
 /** What the suite needs from the outside world for one connector. */
 export interface ContractHarness {
 	startFake(): Promise<FakePlatform>;
-	webhook(event: FakeEvent, options?: { credentials?: unknown; redelivery?: boolean }): SignedWebhook;
+	webhook(event: FakeEvent, options?: { credentials?: unknown; redelivery?: boolean; accountId?: string }): SignedWebhook;
 	signBody(rawBody: Uint8Array, credentials?: unknown): Record<string, string>;
 	credentials: unknown;
 	/** Well-formed credentials with other secrets. */
@@ -305,6 +306,19 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(fake.requests.at(-1)!.status).toBe(200);
 		});
 
+		it('[C29] accountIds names the account a webhook is for, and every parsed event carries it', () => {
+			const own = harness.webhook({ kind: 'message', text: 'hi' });
+			const [ownAccount] = connector.accountIds(own.body);
+			expect(ownAccount).toBeTruthy();
+			for (const event of connector.parse(own.body)) expect(event.accountId).toBe(ownAccount);
+			const other = harness.webhook({ kind: 'message', text: 'hi' }, { accountId: '1777000111' });
+			expect(connector.accountIds(other.body)).toEqual(['1777000111']);
+			const events = connector.parse(other.body);
+			expect(events.length).toBeGreaterThan(0);
+			for (const event of events) expect(event.accountId).toBe('1777000111');
+			for (const raw of ['not json', '[]', 'null', '{"hello":"world"}']) expect(connector.accountIds(Buffer.from(raw))).toEqual([]);
+		});
+
 		it('[C28] the subscription handshake, where the platform has one, echoes the challenge only for our token', (context) => {
 			if (!connector.handshake) return context.skip();
 			const config = { ...fake.config, verifyToken: 'verify-me-please' };
@@ -312,6 +326,75 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(connector.handshake(url('verify-me-please'), config)).toEqual({ status: 200, body: '1158201444' });
 			expect(connector.handshake(url('guess'), config)).toEqual({ status: 403, body: '' });
 			expect(connector.handshake(new URL(harness.webhookUrl), config)).toBeNull();
+		});
+	});
+}
+
+/** What the routing rules need: a real server with its database, and accounts to connect on it. */
+export interface RoutingHarness {
+	platform: Platform;
+	/** Connects a fresh account of the platform, in a workspace of its own, with the app's shared secret. */
+	connectAccount(): Promise<{ id: string; externalId: string; webhookUrl: string }>;
+	/** A fresh account id that nothing connects. */
+	unknownAccountId(): string;
+	/** `/webhooks/<platform>` on the server. */
+	appWebhookUrl: string;
+	/** `/webhooks/<platform>/<connectionId>`: LINE's per-channel URL, the deprecated one of the others. */
+	connectionWebhookUrl(connectionId: string): string;
+	/** A customer message for `accountId` with this platform message id, signed for `url`. */
+	webhook(accountId: string, messageId: string, url: string): SignedWebhook;
+	deliver(url: string, webhook: SignedWebhook): Promise<Response>;
+	/** The connections an event with this platform message id was stored under. */
+	storedUnder(messageId: string): Promise<string[]>;
+	/** The route's count of events dropped for an account with no active connection. */
+	unknownAccountDrops(): Promise<number>;
+	setup?(): Promise<void>;
+	teardown?(): Promise<void>;
+}
+
+/**
+ * The routing rules (SPEC.md [C30]–[C32]): one webhook URL per platform app, every event filed under
+ * the connection of the account the payload names, never under the URL's.
+ */
+export function routingContractSuite(harness: RoutingHarness): void {
+	const messageId = (label: string) => `${label}${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+
+	describe(`${harness.platform} routing contract`, () => {
+		let a: { id: string; externalId: string; webhookUrl: string };
+		let b: { id: string; externalId: string; webhookUrl: string };
+		beforeAll(async () => {
+			await harness.setup?.();
+			a = await harness.connectAccount();
+			b = await harness.connectAccount();
+		});
+		afterAll(async () => {
+			await harness.teardown?.();
+		});
+
+		it('[C30] an event for account B posted to the app endpoint is filed under B', async () => {
+			const id = messageId('c30-');
+			const res = await harness.deliver(harness.appWebhookUrl, harness.webhook(b.externalId, id, harness.appWebhookUrl));
+			expect(res.status).toBe(200);
+			expect(await harness.storedUnder(id)).toEqual([b.id]);
+		});
+
+		it("[C31] an event for account B posted to account A's per-connection URL is still filed under B, never A", async () => {
+			const id = messageId('c31-');
+			const url = harness.connectionWebhookUrl(a.id);
+			const res = await harness.deliver(url, harness.webhook(b.externalId, id, url));
+			expect(res.status).toBe(200);
+			expect(await harness.storedUnder(id)).toEqual([b.id]);
+		});
+
+		it('[C32] an event for an account with no active connection is acknowledged, stored nowhere, and counted', async () => {
+			const id = messageId('c32-');
+			const before = await harness.unknownAccountDrops();
+			for (const url of [harness.appWebhookUrl, harness.connectionWebhookUrl(a.id)]) {
+				const res = await harness.deliver(url, harness.webhook(harness.unknownAccountId(), id, url));
+				expect(res.status).toBe(200);
+			}
+			expect(await harness.storedUnder(id)).toEqual([]);
+			expect(await harness.unknownAccountDrops()).toBe(before + 2);
 		});
 	});
 }

@@ -110,7 +110,7 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 	credentials: { appKey: '123456', appSecret: 'lazada-app-secret-helloworld', accessToken: '50000601c30atpedfgu3LVvik87Ixlsvle3mSoB7701ceb156fPunYZ43GBg' },
 	otherCredentials: { appKey: '123456', appSecret: 'some-other-secret', accessToken: 'other-token' },
 	basePath: '/rest',
-	config: (apiBaseUrl) => ({ externalId: SELLER_ID, webhookUrl: 'https://chatmai.example/webhooks/lazada/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = SELLER_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/lazada/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<LazadaCredentials>) => ({
 		'content-type': 'application/json',
@@ -118,12 +118,13 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
+		const sellerId = options.accountId ?? SELLER_ID;
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
-			json = { seller_id: SELLER_ID, message_type: 8, data: { app_key: options.credentials.appKey, auth_expiry_time: seconds(now) + 86_400, seller_id: SELLER_ID }, timestamp: seconds(now), site: 'lazada_th' };
+			json = { seller_id: sellerId, message_type: 8, data: { app_key: options.credentials.appKey, auth_expiry_time: seconds(now) + 86_400, seller_id: sellerId }, timestamp: seconds(now), site: 'lazada_th' };
 		} else if (event.kind === 'order_update') {
 			json = {
-				seller_id: SELLER_ID,
+				seller_id: sellerId,
 				message_type: 0,
 				data: { order_status: event.status, status_update_time: seconds(event.updatedAt ?? now), trade_order_id: event.orderId, trade_order_line_id: `${event.orderId}01` },
 				timestamp: now.getTime(),
@@ -134,7 +135,7 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 			const [from, fromType, to, toType] = event.fromSeller ? [SELLER_ACCOUNT_ID, 2, customerId, 1] : [customerId, 1, SELLER_ACCOUNT_ID, 2];
 			json = {
 				data: {
-					session_id: event.threadId ?? `${SELLER_ID}_2_${customerId}_1_103`,
+					session_id: event.threadId ?? `${sellerId}_2_${customerId}_1_103`,
 					message_id: event.messageId ?? fakeId('1zYOS'),
 					content: JSON.stringify(event.imageUrl ? { imgUrl: event.imageUrl, width: 445, height: 168 } : { txt: event.text ?? 'Hello' }),
 					from_account_id: from,
@@ -149,9 +150,9 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 					auto_reply: false,
 					status: 0
 				},
-				seller_id: SELLER_ID,
+				// As in Lazada's own IM sample: no top-level timestamp.
+				seller_id: sellerId,
 				message_type: 2,
-				timestamp: now.getTime(),
 				site: 'lazada_th'
 			};
 		}

@@ -83,7 +83,7 @@ export const lineFake: PlatformFake<LineCredentials> = {
 	platform: 'line',
 	credentials: { channelSecret: 'line-channel-secret-0123456789ab', channelAccessToken: 'line-long-lived-token+/=' },
 	otherCredentials: { channelSecret: 'another-channel-secret-ffffffff', channelAccessToken: 'another-token' },
-	config: (apiBaseUrl) => ({ externalId: BOT_USER_ID, webhookUrl: 'https://chatmai.example/webhooks/line/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = BOT_USER_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/line/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<LineCredentials>) => ({
 		'content-type': 'application/json; charset=utf-8',
@@ -111,7 +111,7 @@ export const lineFake: PlatformFake<LineCredentials> = {
 							: { type: 'text', id: event.messageId ?? fakeId('4'), quoteToken: fakeId('q'), text: event.text ?? 'Hello' },
 						...base
 					};
-		const json = { destination: BOT_USER_ID, events: [lineEvent] };
+		const json = { destination: options.accountId ?? BOT_USER_ID, events: [lineEvent] };
 		const body = Buffer.from(JSON.stringify(json));
 		return { headers: lineFake.sign(body, options), body, json };
 	}

@@ -81,8 +81,8 @@ function metaFake(platform: 'facebook' | 'instagram'): PlatformFake<MetaCredenti
 		platform,
 		credentials: { appSecret: 'meta-app-secret-1234', pageAccessToken: 'EAAGmetaPageToken1234' },
 		otherCredentials: { appSecret: 'some-other-app-secret', pageAccessToken: 'EAAGotherPageToken' },
-		config: (apiBaseUrl) => ({
-			externalId: accountId,
+		config: (apiBaseUrl, externalId = accountId) => ({
+			externalId,
 			webhookUrl: `https://chatmai.example/webhooks/${platform}/conn-1`,
 			apiBaseUrl,
 			verifyToken: 'verify-me-please',
@@ -92,12 +92,13 @@ function metaFake(platform: 'facebook' | 'instagram'): PlatformFake<MetaCredenti
 		sign,
 		webhook(event, options) {
 			if (event.kind === 'order_update') throw new UnsupportedFakeEvent(platform, 'order updates');
+			const account = options.accountId ?? accountId;
 			const time = Date.now();
 			const messaging =
 				event.kind === 'unknown'
-					? [{ sender: { id: '7012345678901234' }, recipient: { id: accountId }, timestamp: time, delivery: { mids: ['m_1'], watermark: time } }]
-					: [messagingItem(platform, event, accountId)];
-			const json = { object, entry: [{ id: accountId, time, messaging }] };
+					? [{ sender: { id: '7012345678901234' }, recipient: { id: account }, timestamp: time, delivery: { mids: ['m_1'], watermark: time } }]
+					: [messagingItem(platform, event, account)];
+			const json = { object, entry: [{ id: account, time, messaging }] };
 			const body = Buffer.from(JSON.stringify(json));
 			return { headers: sign(body, options), body, json };
 		}

@@ -18,7 +18,7 @@ function ok(response: unknown): FakeReply {
 	return { status: 200, body: { request_id: fakeId(), error: '', message: '', response } };
 }
 
-function rules({ credentials, orders }: RulesContext<ShopeeCredentials>): PlatformRules {
+function rules({ credentials, config, orders }: RulesContext<ShopeeCredentials>): PlatformRules {
 	return {
 		authenticate(request: RecordedRequest) {
 			const { partner_id, timestamp, access_token, shop_id, sign } = request.query;
@@ -27,7 +27,7 @@ function rules({ credentials, orders }: RulesContext<ShopeeCredentials>): Platfo
 			const base = `${partner_id}${request.path}${timestamp}${access_token ?? ''}${shop_id ?? ''}`;
 			if (sign !== createHmac('sha256', credentials.partnerKey).update(base).digest('hex')) return shopeeError(403, 'error_sign', 'Wrong sign.');
 			if (access_token !== credentials.accessToken) return shopeeError(403, 'invalid_acceess_token', 'Invalid access_token.');
-			if (shop_id !== SHOP_ID) return shopeeError(403, 'error_auth', 'Invalid shop_id.');
+			if (shop_id !== config.externalId) return shopeeError(403, 'error_auth', 'Invalid shop_id.');
 			return null;
 		},
 		route(request) {
@@ -92,7 +92,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 	platform: 'shopee',
 	credentials: { partnerId: '2001887', partnerKey: 'shopee-partner-key-abcdef', accessToken: '59777174636562737266615546704c6d' },
 	otherCredentials: { partnerId: '2001887', partnerKey: 'wrong-partner-key', accessToken: 'ffff7174636562737266615546704c6d' },
-	config: (apiBaseUrl) => ({ externalId: SHOP_ID, webhookUrl: 'https://chatmai.example/webhooks/shopee/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/shopee/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<ShopeeCredentials>) => ({
 		'content-type': 'application/json',
@@ -103,12 +103,13 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
+		const shopId = Number(options.accountId ?? SHOP_ID);
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
-			json = { code: 1, timestamp: seconds(now), data: { shop_id: Number(SHOP_ID), success: 1, extra: 'shop authorization' } };
+			json = { code: 1, timestamp: seconds(now), data: { shop_id: shopId, success: 1, extra: 'shop authorization' } };
 		} else if (event.kind === 'order_update') {
 			const at = event.updatedAt ?? now;
-			json = { shop_id: Number(SHOP_ID), code: 3, timestamp: seconds(now), data: { ordersn: event.orderId, status: event.status, completed_scenario: '', update_time: seconds(at) } };
+			json = { shop_id: shopId, code: 3, timestamp: seconds(now), data: { ordersn: event.orderId, status: event.status, completed_scenario: '', update_time: seconds(at) } };
 		} else {
 			const customerId = event.customerId ?? '880011';
 			const customerName = event.customerName ?? 'somchai.shop';
@@ -121,7 +122,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 					region: 'TH',
 					content: {
 						message_id: event.messageId ?? fakeId('23'),
-						shop_id: event.fromSeller ? Number(SHOP_ID) : 0,
+						shop_id: event.fromSeller ? shopId : 0,
 						request_id: fakeId(),
 						from_id: Number(from),
 						from_user_name: fromName,
@@ -137,7 +138,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 						quoted_msg: { message_id: '' }
 					}
 				},
-				shop_id: Number(SHOP_ID),
+				shop_id: shopId,
 				code: 10,
 				timestamp: seconds(now)
 			};

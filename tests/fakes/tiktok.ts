@@ -88,7 +88,7 @@ export const tiktokFake: PlatformFake<TikTokCredentials> = {
 	platform: 'tiktok',
 	credentials: { appKey: '68xu9ks5p4i8', appSecret: 'e59af819cc-tiktok-secret', accessToken: 'TTP_shopAccessToken0123456789' },
 	otherCredentials: { appKey: '68xu9ks5p4i8', appSecret: 'not-the-app-secret', accessToken: 'TTP_other' },
-	config: (apiBaseUrl) => ({ externalId: SHOP_ID, webhookUrl: 'https://chatmai.example/webhooks/tiktok/conn-1', apiBaseUrl, settings: { shopCipher: SHOP_CIPHER } }),
+	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/tiktok/conn-1', apiBaseUrl, settings: { shopCipher: SHOP_CIPHER } }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<TikTokCredentials>) => ({
 		'content-type': 'application/json',
@@ -96,7 +96,7 @@ export const tiktokFake: PlatformFake<TikTokCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
-		const notification = { tts_notification_id: fakeId('7327'), shop_id: SHOP_ID, timestamp: seconds(now) };
+		const notification = { tts_notification_id: fakeId('7327'), shop_id: options.accountId ?? SHOP_ID, timestamp: seconds(now) };
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
 			json = { type: 13, ...notification, data: { conversation_id: '576486316948490001', create_time: seconds(now) } };

@@ -32,6 +32,8 @@ export interface WebhookOptions<C> {
 	webhookUrl: string;
 	/** Build it as the platform's redelivery of the same event (LINE sets `isRedelivery`). */
 	redelivery?: boolean;
+	/** The account the platform says the event is for (Page, bot user, shop or seller id). @default the fake's own */
+	accountId?: string;
 }
 
 export interface SignedWebhook {
@@ -66,7 +68,8 @@ export interface PlatformFake<C> {
 	otherCredentials: C;
 	/** Path prefix of the API on the fake host (Lazada's `/rest`). */
 	basePath?: string;
-	config(apiBaseUrl: string): ConnectionConfig;
+	/** `accountId` replaces the fake's own account id (tests connect many accounts). */
+	config(apiBaseUrl: string, accountId?: string): ConnectionConfig;
 	rules(context: RulesContext<C>): PlatformRules;
 	/** Builds a real-shaped webhook body for `event`, signed exactly as the platform signs it. */
 	webhook(event: FakeEvent, options: WebhookOptions<C>): SignedWebhook;

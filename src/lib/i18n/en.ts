@@ -387,8 +387,15 @@ export const en = {
 	'inbox.connections.submit': 'Connect',
 	'inbox.connections.created': 'Connected. Now paste the webhook URL and verify token into the platform’s console.',
 	'inbox.connections.error.invalid': 'Check the fields: some are missing or not valid.',
-	'inbox.connections.error.taken': 'This account is already connected to the workspace.',
+	'inbox.connections.error.taken': 'This account is already connected in ChatMai, in this workspace or another one.',
 	'inbox.connections.since': 'Connected {date}',
+	// Webhooks routed by account id, and signed webhooks we could not read (issue 12, items 1 and 6)
+	'inbox.connections.appWebhooks': 'Webhook URLs',
+	'inbox.connections.appWebhooksIntro': 'Meta, Shopee, Lazada and TikTok Shop send every page’s and shop’s events of one app to one URL; ChatMai files each event under the account it names. Paste this URL once per app. LINE has one URL per channel, shown with each LINE connection.',
+	'inbox.connections.appWebhookFor': '{platform} webhook URL',
+	'inbox.connections.quarantinedOne': '1 event we could not read',
+	'inbox.connections.quarantinedMany': '{count} events we could not read',
+	'inbox.connections.quarantinedHint': 'The platform signed them, so they are kept, not lost. Whoever runs your ChatMai server can feed them in again after an update: npm run admin -- replay-quarantine.',
 
 	'dashboard.title': 'Dashboard',
 	'dashboard.intro': 'Response times and team workload, counted in the workspace’s time zone ({timeZone}).',

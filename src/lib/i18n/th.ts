@@ -386,8 +386,15 @@ export const th: Catalog = {
 	'inbox.connections.submit': 'เชื่อมต่อ',
 	'inbox.connections.created': 'เชื่อมต่อแล้ว ต่อไปให้นำ Webhook URL และ verify token ไปวางในหน้าตั้งค่าของแพลตฟอร์ม',
 	'inbox.connections.error.invalid': 'กรุณาตรวจสอบข้อมูล บางช่องยังว่างหรือไม่ถูกต้อง',
-	'inbox.connections.error.taken': 'บัญชีนี้เชื่อมต่อกับเวิร์กสเปซอยู่แล้ว',
+	'inbox.connections.error.taken': 'บัญชีนี้เชื่อมต่อกับ ChatMai อยู่แล้ว ในเวิร์กสเปซนี้หรือเวิร์กสเปซอื่น',
 	'inbox.connections.since': 'เชื่อมต่อเมื่อ {date}',
+	// Webhooks routed by account id, and signed webhooks we could not read (issue 12, items 1 and 6)
+	'inbox.connections.appWebhooks': 'ลิงก์ Webhook (Webhook URL)',
+	'inbox.connections.appWebhooksIntro': 'Meta, Shopee, Lazada และ TikTok Shop ส่งเหตุการณ์ของทุกเพจและทุกร้านในแอปเดียวกันมาที่ลิงก์เดียว แล้ว ChatMai จะจัดเก็บแต่ละเหตุการณ์ไว้กับบัญชีที่ระบุไว้ในข้อมูล ให้วางลิงก์นี้ครั้งเดียวต่อหนึ่งแอป ส่วน LINE ใช้หนึ่งลิงก์ต่อหนึ่งแชนแนล ซึ่งแสดงไว้กับการเชื่อมต่อ LINE แต่ละรายการ',
+	'inbox.connections.appWebhookFor': 'ลิงก์ Webhook ของ {platform}',
+	'inbox.connections.quarantinedOne': 'มี 1 เหตุการณ์ที่เราอ่านไม่ได้',
+	'inbox.connections.quarantinedMany': 'มี {count} เหตุการณ์ที่เราอ่านไม่ได้',
+	'inbox.connections.quarantinedHint': 'แพลตฟอร์มลงลายเซ็นเหตุการณ์เหล่านี้แล้ว จึงเก็บไว้ ไม่สูญหาย ผู้ดูแลเซิร์ฟเวอร์ ChatMai ของคุณนำกลับเข้าระบบได้หลังอัปเดต: npm run admin -- replay-quarantine',
 
 	'dashboard.title': 'แดชบอร์ด',
 	'dashboard.intro': 'เวลาตอบกลับและภาระงานของทีม นับตามเขตเวลาของเวิร์กสเปซ ({timeZone})',

@@ -10,6 +10,7 @@ import { PLATFORMS } from '../platforms.ts';
 import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
+import { webhookUrlToPaste } from './webhook-urls.ts';
 
 /**
  * Platform connections and their credentials. Credentials are validated with the connector's own
@@ -86,9 +87,9 @@ interface ConnectionRow {
 	has_credentials?: boolean;
 }
 
-/** The public callback URL of a connection. */
-export function webhookUrl(origin: string, platform: string, connectionId: string): string {
-	return `${origin.replace(/\/$/, '')}/webhooks/${platform}/${connectionId}`;
+/** The public callback URL of a connection, as pasted into the platform's console (see webhook-urls.ts). */
+export function webhookUrl(origin: string, platform: Platform, connectionId: string): string {
+	return webhookUrlToPaste(origin, platform, connectionId);
 }
 
 function toView(row: ConnectionRow, origin: string): ConnectionView {
@@ -168,7 +169,7 @@ export async function createConnection(ctx: ConnectionContext, scope: WorkspaceS
 		});
 	} catch (error) {
 		if (isUniqueViolation(error, 'platform_connections_active_key')) {
-			throw new ConnectionError('already_connected', `This ${input.platform} account is already connected to the workspace`);
+			throw new ConnectionError('already_connected', `This ${input.platform} account is already connected in ChatMai`);
 		}
 		throw error;
 	}
@@ -294,20 +295,37 @@ export interface OpenConnection {
  * System side: a connection with its decrypted credentials, or null when there is none. Not
  * scoped to a user: the caller acts for the connection (a signed webhook, a queued job).
  */
+type OpenRow = ConnectionRow & { key_id: string | null; iv: Buffer | null; ciphertext: Buffer | null; auth_tag: Buffer | null };
+
+const SELECT_OPEN = `select c.*, p.key_id, p.iv, p.ciphertext, p.auth_tag
+	   from platform_connections c left join platform_credentials p on p.connection_id = c.id`;
+
 export async function openConnection(db: Queryable, keyRing: KeyRing, id: string): Promise<OpenConnection | null> {
 	if (!isUuid(id)) return null;
-	const { rows } = await db.query<ConnectionRow & { key_id: string | null; iv: Buffer | null; ciphertext: Buffer | null; auth_tag: Buffer | null }>(
-		`select c.*, p.key_id, p.iv, p.ciphertext, p.auth_tag
-		   from platform_connections c left join platform_credentials p on p.connection_id = c.id
-		  where c.id = $1`,
-		[id]
-	);
-	const row = rows[0];
-	if (!row) return null;
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.id = $1`, [id]);
+	return rows[0] ? toOpen(keyRing, rows[0]) : null;
+}
+
+/**
+ * System side: the active connection of a platform account (Page id, bot user id, shop or seller id),
+ * or null. At most one exists (unique among active connections, migration 0013).
+ */
+export async function openConnectionByAccount(db: Queryable, keyRing: KeyRing, platform: Platform, externalId: string): Promise<OpenConnection | null> {
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.external_id = $2 and c.status = 'active'`, [platform, externalId]);
+	return rows[0] ? toOpen(keyRing, rows[0]) : null;
+}
+
+/** System side: the active connections of a platform, at most `limit` (to verify a body that names no account). */
+export async function openActiveConnections(db: Queryable, keyRing: KeyRing, platform: Platform, limit: number): Promise<OpenConnection[]> {
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.status = 'active' order by c.created_at desc limit $2`, [platform, limit]);
+	return rows.map((row) => toOpen(keyRing, row));
+}
+
+function toOpen(keyRing: KeyRing, row: OpenRow): OpenConnection {
 	const { apiBaseUrl, ...settings } = row.settings ?? {};
 	const credentials =
 		row.status === 'active' && row.key_id && row.iv && row.ciphertext && row.auth_tag
-			? openCredentials(keyRing, id, { keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag })
+			? openCredentials(keyRing, row.id, { keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag })
 			: undefined;
 	return {
 		id: row.id,

@@ -53,6 +53,7 @@ export async function runPrivacyRound(db: pg.Pool, log: Logger = logger('privacy
 		notes: retention.notes,
 		contacts: retention.contacts,
 		inbound_events: retention.inboundEvents,
+		quarantined_webhooks: retention.quarantinedWebhooks,
 		sessions: retention.sessions,
 		rate_limits: retention.rateLimits,
 		invitations: retention.invitations,

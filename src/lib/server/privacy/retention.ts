@@ -49,6 +49,8 @@ export interface WorkspaceRetentionCounts {
 export interface RetentionReport extends WorkspaceRetentionCounts {
 	workspaces: number;
 	inboundEvents: number;
+	/** Signed webhook bodies that were never replayed, past the longest retention. */
+	quarantinedWebhooks: number;
 	sessions: number;
 	rateLimits: number;
 	dryRun: boolean;
@@ -150,15 +152,21 @@ export async function purgeWorkspaceHistory(
 	return counts;
 }
 
-/** Housekeeping that belongs to no workspace's history: webhook log, sessions, rate limits. */
-async function purgeHousekeeping(db: Queryable, batch: number, dryRun: boolean): Promise<Pick<RetentionReport, 'inboundEvents' | 'sessions' | 'rateLimits'>> {
+/** Housekeeping that belongs to no workspace's history: webhook log and quarantine, sessions, rate limits. */
+async function purgeHousekeeping(
+	db: Queryable,
+	batch: number,
+	dryRun: boolean
+): Promise<Pick<RetentionReport, 'inboundEvents' | 'quarantinedWebhooks' | 'sessions' | 'rateLimits'>> {
 	const events = `inbound_events where (processed_at is not null and processed_at < now() - make_interval(days => $1))
 		or received_at < now() - make_interval(days => $2)`;
 	const limits = `rate_limits where window_start < now() - make_interval(hours => $1)`;
+	const quarantined = `quarantined_webhooks where received_at < now() - make_interval(days => $1)`;
 	const eventArgs = [INBOUND_EVENT_DAYS, MAX_RETENTION_DAYS];
 	if (dryRun) {
 		return {
 			inboundEvents: await count(db, events, eventArgs),
+			quarantinedWebhooks: await count(db, quarantined, [MAX_RETENTION_DAYS]),
 			sessions: await count(db, `sessions where expires_at <= now()`, []),
 			rateLimits: await count(db, limits, [RATE_LIMIT_STALE_HOURS])
 		};
@@ -166,6 +174,7 @@ async function purgeHousekeeping(db: Queryable, batch: number, dryRun: boolean):
 	await deleteExpiredEmailTokens(db);
 	return {
 		inboundEvents: await deleteInBatches(db, 'inbound_events', 'id', events, eventArgs, batch),
+		quarantinedWebhooks: await deleteInBatches(db, 'quarantined_webhooks', 'id', quarantined, [MAX_RETENTION_DAYS], batch),
 		sessions: await deleteExpiredSessions(db),
 		rateLimits: await deleteInBatches(db, 'rate_limits', 'key', limits, [RATE_LIMIT_STALE_HOURS], batch)
 	};
@@ -179,7 +188,7 @@ export async function runRetention(db: Queryable, options: RetentionOptions = {}
 		`select id, retention_days from workspaces where deletion_requested_at is null and ($1::uuid is null or id = $1) order by id`,
 		[options.workspaceId ?? null]
 	);
-	const report: RetentionReport = { ...emptyCounts(), workspaces: rows.length, inboundEvents: 0, sessions: 0, rateLimits: 0, dryRun };
+	const report: RetentionReport = { ...emptyCounts(), workspaces: rows.length, inboundEvents: 0, quarantinedWebhooks: 0, sessions: 0, rateLimits: 0, dryRun };
 	for (const workspace of rows) {
 		const counts = await purgeWorkspaceHistory(db, workspace.id, workspace.retention_days, { batchSize: batch, dryRun });
 		for (const key of Object.keys(counts) as (keyof WorkspaceRetentionCounts)[]) report[key] += counts[key];

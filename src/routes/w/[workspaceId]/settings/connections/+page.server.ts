@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 import { ConnectionError, createConnection, disconnectConnection, listConnections, PLATFORM_NAMES } from '$lib/server/connections';
 import { clientIp } from '$lib/server/http/request';
+import { countQuarantined } from '$lib/server/quarantine';
+import { appWebhookUrl, webhookScope } from '$lib/server/webhook-urls';
 import { services } from '$lib/server/services';
 import { failure, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
@@ -16,8 +18,12 @@ function credentialFields(schema: unknown): { name: string; optional: boolean }[
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
 	const { db, config, platforms } = services();
+	const origin = config.origin ?? event.url.origin;
 	return {
-		connections: await listConnections(db, scope, config.origin ?? event.url.origin),
+		connections: await listConnections(db, scope, origin),
+		/** One URL per platform app (LINE's are per connection). */
+		appWebhooks: PLATFORM_NAMES.filter((platform) => webhookScope(platform) === 'app').map((platform) => ({ platform, url: appWebhookUrl(origin, platform) })),
+		quarantined: await countQuarantined(db, scope),
 		canManage: scope.can('manageWorkspace'),
 		platformFields: PLATFORM_NAMES.map((platform) => ({ platform, fields: credentialFields(platforms.describe(platform).credentialSchema) }))
 	};
