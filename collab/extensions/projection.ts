@@ -338,17 +338,19 @@ export class Projection implements Extension {
 		const restore = new Map<string, Note>();
 		let forged = false;
 		let malformed = false;
-		const existing: string[] = [];
+		const idOf = (raw: unknown) => (raw && typeof raw === 'object' ? (raw as Partial<Note>).id : undefined);
+		// Notes already stored (replays, rewrites, removals) in one query; only new ids are written.
+		const stored = await loadNotes(db, agent.conversationId, [...new Set([...added.map(idOf).filter(isUuid), ...deletedIds])]);
 		for (const raw of added) {
-			const note = raw as Partial<Note> | null;
-			const id = note && typeof note === 'object' ? note.id : undefined;
+			const note = raw as Partial<Note>;
+			const id = idOf(raw);
 			if (!isUuid(id)) {
 				malformed = true;
 				continue;
 			}
-			const input = { id, body: note!.body as string, mentions: note!.mentions };
+			if (stored.has(id)) continue; // compared with its row below
+			const input = { id, body: note.body as string, mentions: note.mentions };
 			if (!agent.scope.can('note') || !isValidNoteInput(input)) {
-				existing.push(id); // a stored note rewritten into something invalid is restored, anything else removed
 				remove.add(id);
 				continue;
 			}
@@ -356,25 +358,19 @@ export class Projection implements Extension {
 				const written = await writeNote(db, agent.scope, agent.conversationId, input);
 				// A fresh note is stamped exactly as its row (author, time, mentions), so that any later copy
 				// a client sends back compares equal.
-				if (written.created) {
-					if (!sameNote(note as Note, written.note)) restore.set(id, written.note);
-				} else if (!sameNote(note as Note, written.note)) {
-					forged = true;
-					restore.set(id, written.note);
-				}
+				if (!sameNote(note as Note, written.note)) restore.set(id, written.note);
+				if (!written.created && !sameNote(note as Note, written.note)) forged = true; // stored meanwhile
 			} catch (error) {
 				if (!(error instanceof NoteRefused)) throw error;
 				remove.add(id); // the id belongs to another conversation's note
 			}
 		}
-		// Removed notes, and invalid rewrites of stored ones, come back from their rows.
-		const rows = await loadNotes(db, agent.conversationId, [...new Set([...deletedIds, ...existing])]);
-		for (const [id, row] of rows) {
-			if (restore.has(id)) continue;
+		// A stored note must be in the document once, as its row says: a rewrite or a removal is a
+		// forgery and is reverted; a copy sent back unchanged (a replay) only loses its duplicates.
+		for (const [id, row] of stored) {
 			const copies = notes.toArray().filter((n) => n?.id === id);
 			if (copies.length === 1 && sameNote(copies[0], row)) continue;
 			if (!copies.some((n) => sameNote(n, row))) forged = true;
-			remove.delete(id);
 			restore.set(id, row);
 		}
 		if (!remove.size && !restore.size && !malformed) return;

@@ -145,6 +145,10 @@ describe('forged edits to server-owned parts of a live document', () => {
 		const { windowMessageFromRow } = await import('../../src/lib/server/messages.ts');
 		await first.collab.live.appendMessage(fx.workspaceId, conversationId, windowMessageFromRow(rows[0]), { source: 'connector', platform: 'line' });
 		for (const tab of tabs) await waitFor(() => readMessages(tab.doc).length === 4, 'the mirrored message in every tab');
+		// And a note, stamped by the first process.
+		const note = addNote(tabs[0].doc, { body: 'Customer asked twice', authorId: fx.agentA.userId, authorName: 'Somchai' });
+		for (const tab of tabs) await waitFor(() => readNotes(tab.doc).some((n) => n.id === note.id && n.authorName === fx.agentA.name), 'the stamped note in every tab');
+		await first.collab.flush();
 		expect(await storedState(name)).toBeNull();
 
 		captureWarnings();
@@ -157,8 +161,14 @@ describe('forged edits to server-owned parts of a live document', () => {
 				await second.collab.flush();
 				return tabs.every((tab) => conversationDoc(tab.doc).messages.length === 4);
 			}, 'duplicates to be dropped', 20_000);
+			await waitFor(async () => {
+				await second.collab.flush();
+				return tabs.every((tab) => conversationDoc(tab.doc).notes.toArray().filter((n) => n.id === note.id).length === 1);
+			}, 'the note once in every tab', 20_000);
 			expect(readMessages(tabs[0].doc).map((m) => m.body)).toEqual(readMessages(tabs[1].doc).map((m) => m.body));
+			expect(readNotes(tabs[1].doc).find((n) => n.id === note.id)?.body).toBe('Customer asked twice');
 			expect(warned('client_wrote_server_only', name)).toBe(0);
+			expect(warned('edit_reverted', name)).toBe(0);
 		} finally {
 			disconnect(...tabs);
 			await second.close();
