@@ -117,8 +117,8 @@ export async function loadSnapshot(db: Queryable, conversationId: string, window
 	};
 }
 
-/** Applies a snapshot to the document, changing only what differs. */
-export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void {
+/** Applies the server-only part of a snapshot (the messages window and delivery states). */
+export function applyWindow(doc: Y.Doc, snapshot: Pick<ConversationSnapshot, 'messages' | 'deliveries'>): void {
 	const types = conversationDoc(doc);
 	// A delivery state already in the document may be newer than the row (it is written right
 	// after the row), so a snapshot only fills in missing ones and keeps terminal states.
@@ -128,6 +128,12 @@ export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void 
 		if (fromRow && fromRow.state === 'queued' && current.state !== 'queued') deliveries.set(id, current);
 	}
 	reconcileWindow(doc, snapshot.messages, deliveries);
+}
+
+/** Applies a snapshot to the document, changing only what differs. */
+export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void {
+	const types = conversationDoc(doc);
+	applyWindow(doc, snapshot);
 
 	const meta = readMeta(doc);
 	if (types.meta.get('status') !== snapshot.status || meta.status !== snapshot.status) types.meta.set('status', snapshot.status);

@@ -17,7 +17,7 @@ import {
 import { NoteRefused, isValidNoteInput, writeNote } from '../../src/lib/server/notes.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { agentOf, serverOrigin, type AgentContext } from '../context.ts';
-import { applySnapshot, loadNotes, loadSnapshot, loadWindowMessages, type ConversationSnapshot } from '../window.ts';
+import { applyWindow, loadNotes, loadSnapshot, loadWindowMessages, type ConversationSnapshot } from '../window.ts';
 
 const log = logger('collab');
 
@@ -157,7 +157,8 @@ export class Projection implements Extension {
 		const forged = await this.windowForged(document, agent, snapshot);
 		if (forged) log.warn('client_wrote_server_only', { document: document.name, user_id: agent.principal.userId, reason: forged });
 		else log.debug('client_resent_server_state', { document: document.name, user_id: agent.principal.userId });
-		this.correct(document, agent, forged ? 'revert-server-only' : 'dedupe-window', () => applySnapshot(document, snapshot));
+		// Only the window: meta, labels and notes have projections of their own, possibly queued after this one.
+		this.correct(document, agent, forged ? 'revert-server-only' : 'dedupe-window', () => applyWindow(document, snapshot));
 	}
 
 	/** Why the document's window is not what PostgreSQL holds, or null when it only repeats rows. */
