@@ -64,9 +64,8 @@ describe('forged edits to server-owned parts of a live document', () => {
 		const forger = connect(server.url, name, fx.agentA.token);
 		expect(await author.ready).toBe(true);
 		expect(await forger.ready).toBe(true);
-		const note = addNote(author.doc, { body: 'Customer is a reseller, no discount', authorId: fx.agentB.userId, authorName: 'Malee' });
-		await waitFor(async () => (await db.query('select 1 from notes where id = $1', [note.id])).rowCount === 1, 'the note row');
-		await waitFor(() => readNotes(forger.doc).some((n) => n.id === note.id && n.authorId === fx.agentB.userId), 'the stamped note on the forger');
+		const note = addNote(author.doc, { body: 'Customer is a reseller, no discount', authorId: fx.agentB.userId, authorName: '' });
+		await waitFor(() => readNotes(forger.doc).some((n) => n.id === note.id && n.authorName === 'Malee'), 'the stamped note on the forger');
 
 		const { notes } = conversationDoc(forger.doc);
 		const index = notes.toArray().findIndex((n) => n.id === note.id);
@@ -90,6 +89,28 @@ describe('forged edits to server-owned parts of a live document', () => {
 		expect(await reader.ready).toBe(true);
 		expect(readNotes(reader.doc).filter((n) => n.id === note.id).map((n) => n.body)).toEqual(['Customer is a reseller, no discount']);
 		disconnect(reader);
+	});
+
+	it("an agent who deletes another member's note sees it come back", async () => {
+		captureWarnings();
+		const conversationId = await fx.newConversation();
+		const name = conversationDocName(conversationId);
+		const author = connect(server.url, name, fx.agentB.token);
+		const deleter = connect(server.url, name, fx.agentA.token);
+		expect(await author.ready).toBe(true);
+		expect(await deleter.ready).toBe(true);
+		// The client claims no name: the server's stamp (with the real one) shows the note is stored.
+		const note = addNote(author.doc, { body: 'Refund approved by the owner', authorId: fx.agentB.userId, authorName: '' });
+		await waitFor(() => readNotes(deleter.doc).some((n) => n.id === note.id && n.authorName === 'Malee'), 'the stamped note on the deleter');
+
+		const { notes } = conversationDoc(deleter.doc);
+		notes.delete(notes.toArray().findIndex((n) => n.id === note.id), 1);
+
+		await waitFor(() => readNotes(deleter.doc).some((n) => n.id === note.id), 'the note back on the deleter');
+		await server.collab.flush();
+		expect(readNotes(author.doc).filter((n) => n.id === note.id).map((n) => n.body)).toEqual(['Refund approved by the owner']);
+		expect(warned('edit_reverted', name)).toBe(1);
+		disconnect(author, deleter);
 	});
 
 	it("an agent who rewrites a customer's message in the window sees it reverted, logged once and never stored", async () => {
