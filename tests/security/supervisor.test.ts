@@ -94,9 +94,12 @@ describe('a supervisor coaching in a conversation', () => {
 		// A marker the agent writes after: once it arrives, the supervisor's earlier edits would have too.
 		setStatus(agentTab.doc, 'pending');
 		await waitFor(async () => (await db.query('select status from conversations where id = $1', [fx.conversationId])).rows[0].status === 'pending', 'the agent status');
-		await app.services.live.setMeta(fx.workspaceId, fx.conversationId, {}, { source: 'system' });
-		await waitFor(() => readMeta(supervisorTab.doc).status === 'pending', 'the agent status on the supervisor tab');
-		expect(readMeta(agentTab.doc).status).toBe('pending');
+		// A fresh tab reads what the server holds (the supervisor's own tab keeps its refused edits locally).
+		const fresh = connect(app.url.replace(/^http/, 'ws') + '/collab', fx.docName, fx.agentB.token);
+		expect(await fresh.ready).toBe(true);
+		expect(readMeta(fresh.doc).status).toBe('pending');
+		expect(draftText(fresh.doc)).not.toContain('Supervisor text');
 		expect(draftText(agentTab.doc)).not.toContain('Supervisor text');
+		disconnect(fresh);
 	});
 });
