@@ -76,12 +76,12 @@ const log = logger('collab');
 
 export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
-	const projection = new Projection({ db: options.db });
+	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
 	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
 	const extensions: Extension[] = [
 		access,
 		new Auth({ db: options.db, ticketSecret: options.ticketSecret }),
-		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing }),
+		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing, settled: (name) => projection.settled(name) }),
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,
 		new Presence(),

@@ -13,6 +13,7 @@ import type { LiveDocuments } from '../src/lib/server/ports.ts';
 import { listWorkspacesForOperator, logAdminAccess } from '../src/lib/server/privacy/admin-access.ts';
 import { closeWorkspaceAsOperator, pendingWorkspacePurges, purgePendingWorkspaces, purgeWorkspace } from '../src/lib/server/privacy/deletion.ts';
 import { runRetention, withPrivacyLock } from '../src/lib/server/privacy/retention.ts';
+import { purgeDocuments } from '../src/lib/server/privacy/documents.ts';
 import { loadKeyRing } from '../server/keys.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
@@ -95,6 +96,9 @@ try {
 				retention: await runRetention(client, { workspaceId: workspaceId ?? undefined })
 			}));
 			if (!result) fail('Another instance is running the privacy jobs right now; try again in a minute.');
+			// No collab server here: the stored documents are re-encoded (a running server purges its open copies in its own round).
+			const documents = await purgeDocuments(db, undefined, result.retention.purgedConversations);
+			console.log(`Live documents rewritten: ${documents}`);
 			console.log(`Purged workspaces: ${result.purged.map((p) => p.workspaceId).join(', ') || 'none'}`);
 			console.log(JSON.stringify(result.retention, null, 2));
 			break;
@@ -168,5 +172,5 @@ function noLiveDocuments(): LiveDocuments {
 	const refuse = async () => {
 		throw new Error('live documents are not available in the admin CLI');
 	};
-	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse };
+	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse, appendNote: refuse, purge: refuse };
 }

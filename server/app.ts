@@ -91,7 +91,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls), mail: mailer.transport });
 	if (config.workers) await pipeline.start();
 	// Retention and pending workspace purges, hourly, one instance at a time (docs/PRIVACY.md).
-	const privacy = config.workers ? startPrivacyJobs({ db: pool, log: logger('privacy') }) : undefined;
+	const privacy = config.workers ? startPrivacyJobs({ db: pool, live: collab.live, log: logger('privacy') }) : undefined;
 
 	let closing: Promise<void> | undefined;
 	async function close(): Promise<void> {

@@ -383,7 +383,8 @@ export function reconcileWindow(doc: Y.Doc, desired: WindowMessage[], deliveries
 	const seen = new Set<string>();
 	const drop: number[] = [];
 	messages.toArray().forEach((m, i) => {
-		if (!m || !wanted.has(m.id) || seen.has(m.id)) drop.push(i);
+		// Compared by content, not by id alone: an entry whose text a client rewrote is replaced.
+		if (!m || !wanted.has(m.id) || seen.has(m.id) || !sameWindowEntry(m, wanted.get(m.id)!)) drop.push(i);
 		else seen.add(m.id);
 	});
 	for (const i of drop.reverse()) messages.delete(i, 1);
@@ -397,6 +398,66 @@ export function reconcileWindow(doc: Y.Doc, desired: WindowMessage[], deliveries
 	for (const key of [...delivery.keys()]) if (!wanted.has(key)) delivery.delete(key);
 	const entries = new Map(messages.toArray().map((m) => [m.id, m]));
 	for (const [id, state] of deliveries) putDelivery(delivery, entries.get(id), id, state);
+}
+
+/**
+ * True when a window entry says what the message row says (`expected` from PostgreSQL): same
+ * sender, author, time, attachments and body (cut as the window cuts it). The state it entered with
+ * is not compared: it legitimately lags the row, and `delivery` carries the change.
+ */
+export function sameWindowEntry(entry: WindowMessage, expected: WindowMessage): boolean {
+	if (!entry || typeof entry !== 'object') return false;
+	const cut = toWindowMessage(expected);
+	return (
+		entry.id === cut.id &&
+		entry.direction === cut.direction &&
+		entry.senderType === cut.senderType &&
+		(entry.authorId ?? null) === (cut.authorId ?? null) &&
+		entry.body === cut.body &&
+		Boolean(entry.truncated) === Boolean(cut.truncated) &&
+		entry.sentAt === cut.sentAt &&
+		JSON.stringify(entry.attachments ?? []) === JSON.stringify(cut.attachments ?? [])
+	);
+}
+
+/** True when a note in the document says what its row says (`expected`, stamped from PostgreSQL). */
+export function sameNote(note: Note, expected: Note): boolean {
+	if (!note || typeof note !== 'object') return false;
+	return (
+		note.id === expected.id &&
+		note.authorId === expected.authorId &&
+		note.authorName === expected.authorName &&
+		note.body === expected.body &&
+		note.createdAt === expected.createdAt &&
+		JSON.stringify(note.mentions ?? []) === JSON.stringify(expected.mentions ?? [])
+	);
+}
+
+/**
+ * Server only. Removes messages (with their delivery states) and notes by id, e.g. once retention
+ * has deleted their rows. Run it inside one transaction; with garbage collection on (the server's
+ * documents), the removed content is gone from the next encoded state.
+ */
+export function removeFromDocument(doc: Y.Doc, ids: { messageIds?: Iterable<string>; noteIds?: Iterable<string> }): number {
+	const { messages, delivery, notes } = conversationDoc(doc);
+	const messageIds = new Set(ids.messageIds ?? []);
+	const noteIds = new Set(ids.noteIds ?? []);
+	let removed = 0;
+	const drop = <T extends { id: string }>(array: Y.Array<T>, gone: Set<string>) => {
+		const items = array.toArray();
+		for (let i = items.length - 1; i >= 0; i--) {
+			if (items[i] && gone.has(items[i].id)) {
+				array.delete(i, 1);
+				removed += 1;
+			}
+		}
+	};
+	if (messageIds.size) {
+		drop(messages, messageIds);
+		for (const id of messageIds) if (delivery.has(id)) delivery.delete(id);
+	}
+	if (noteIds.size) drop(notes, noteIds);
+	return removed;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Ports: small interfaces that code in src/lib needs at run time and that server/ fills in at
  * start-up from collab/ and connectors/ (arrows point down; nothing here imports them).
  */
-import type { ConversationMeta, DeliveryState, WindowMessage } from '../conversation-doc.ts';
+import type { ConversationMeta, DeliveryState, Note, WindowMessage } from '../conversation-doc.ts';
 import type { DeliveryError } from '../delivery-errors.ts';
 
 /**
@@ -58,6 +58,17 @@ export interface LiveDocuments {
 	clearDraft(workspaceId: string, conversationId: string, origin: LiveOrigin): Promise<void>;
 	/** Mirrors status, snooze, assignee or labels changed outside the document (REST, AI, rules). */
 	setMeta(workspaceId: string, conversationId: string, patch: LiveMetaPatch, origin: LiveOrigin): Promise<void>;
+	/**
+	 * Shows a note written outside the document (the notes command, e.g. a supervisor's) at its
+	 * time's place; idempotent by note id, a copy that differs from `note` is replaced.
+	 */
+	appendNote(workspaceId: string, conversationId: string, note: Note, origin: LiveOrigin): Promise<void>;
+	/**
+	 * Removes deleted history (retention) from the live document and its stored state: every
+	 * message and note that is no longer a row, content included, so the stored Yjs state no
+	 * longer holds it. Works whether or not the document is open; resolves once it is stored.
+	 */
+	purge(workspaceId: string, conversationId: string): Promise<void>;
 }
 
 /** Messages for one conversation's window, in any order; see `LiveDocuments.appendMessages`. */

@@ -13,8 +13,10 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = {
 	/** See conversations, messages, notes, orders, dashboards. */
 	read: ['owner', 'admin', 'agent', 'supervisor'],
-	/** Reply, assign, note, change status and labels, co-edit drafts. */
+	/** Reply, assign, change status and labels, co-edit drafts. */
 	converse: ['owner', 'admin', 'agent'],
+	/** Write internal notes and @mention members: coaching, which supervisors do too. */
+	note: ['owner', 'admin', 'agent', 'supervisor'],
 	/** Invite and remove members, change roles. */
 	manageMembers: ['owner', 'admin'],
 	/** Connect and disconnect platforms, canned responses, workspace settings. */
