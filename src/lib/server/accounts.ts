@@ -3,6 +3,7 @@ import { randomToken, sha256Hex } from './crypto.ts';
 import { isUniqueViolation, transaction, type Pool, type Queryable } from './db.ts';
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyDecoy, verifyPassword } from './auth/password.ts';
 import { audit } from './audit.ts';
+import { loginSucceeded } from './auth/throttle.ts';
 import { AccessDenied, type Role, type WorkspaceScope } from './scope.ts';
 
 /** A domain error a form or API can show the user, with a typed reason and the field it concerns. */
@@ -81,6 +82,8 @@ export async function logIn(db: Queryable, raw: { email: string; password: strin
 		throw new AccountError('invalid_credentials');
 	}
 	await audit(db, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, ip });
+	// This address's own count of guesses starts again (the routes clear the account's).
+	await loginSucceeded(db, input.email, ip);
 	return { id: row.id, email: row.email, name: row.name, locale: row.locale };
 }
 
