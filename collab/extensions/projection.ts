@@ -278,6 +278,7 @@ export class Projection implements Extension {
 				typeof body === 'string' &&
 				body.trim().length > 0 &&
 				body.length <= NOTE_BODY_LIMIT &&
+				!body.includes('\u0000') && // PostgreSQL text cannot hold it
 				(note?.mentions === undefined || (Array.isArray(note.mentions) && note.mentions.length <= 50));
 			if (!valid) {
 				if (typeof id === 'string') remove.add(id);

@@ -7,7 +7,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Decodes UTF-8 and parses JSON; invalid bytes or JSON throw `MalformedPayloadError('invalid_json')`. */
 export function parseJson(rawBody: Uint8Array): unknown {
 	try {
-		return JSON.parse(utf8.decode(rawBody));
+		const text = utf8.decode(rawBody);
+		// PostgreSQL text cannot hold U+0000: a customer's message keeps everything else.
+		return text.includes('\\u0000') ? JSON.parse(text, (_key, value) => (typeof value === 'string' ? value.replaceAll('\u0000', '') : value)) : JSON.parse(text);
 	} catch {
 		throw new MalformedPayloadError('invalid_json', 'webhook body is not valid UTF-8 JSON');
 	}
