@@ -171,6 +171,13 @@ export interface Connector<C = unknown> {
 	handshake?(url: URL, config: ConnectionConfig): HandshakeResponse | null;
 	/** True only for a body signed by the platform with these credentials. Constant-time. */
 	verify(request: WebhookRequest, credentials: C): boolean;
+	/**
+	 * When the platform signed the delivery, where it signs a time (Shopee, Lazada and TikTok Shop
+	 * sign a body carrying `timestamp`); null when the body has none. Read after `verify` passed: the
+	 * route refuses deliveries signed too long ago ([C29]), so a captured webhook cannot be replayed
+	 * years later.
+	 */
+	signedAt?(rawBody: Uint8Array): Date | null;
 	/** Validates and normalizes; throws `MalformedPayloadError` (→ 400). Unknown kinds are skipped, not errors. */
 	parse(rawBody: Uint8Array): NormalizedEvent[];
 	/** Throws `SendError` (`retryable` | `permanent`) carrying the platform's own reason. */

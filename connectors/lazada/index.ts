@@ -7,7 +7,7 @@ import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LazadaCredentials } from './credentials.ts';
 import { parse } from './parse.ts';
-import { verify } from './verify.ts';
+import { signedAt, verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
 export const lazada: Connector<LazadaCredentials> = {
@@ -15,6 +15,7 @@ export const lazada: Connector<LazadaCredentials> = {
 	capabilities,
 	credentialSchema,
 	verify,
+	signedAt,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

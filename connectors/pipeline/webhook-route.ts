@@ -14,7 +14,7 @@ import type { GroupCommitter, InboundRow } from './group-commit.ts';
  *
  *   GET  /webhooks/<platform>/<connectionId>   Meta's hub.challenge handshake
  *   POST /webhooks/<platform>/<connectionId>   404 unknown · 410 disconnected · 413 too big ·
- *                                              401 bad signature (nothing written) · 400 malformed ·
+ *                                              401 bad signature, or signed too long ago (nothing written) · 400 malformed ·
  *                                              503 database down (the platform retries) · 200 stored
  */
 
@@ -26,6 +26,15 @@ export interface WebhookRouteOptions {
 	/** Largest body accepted, in bytes. @default 1 MiB */
 	maxBodyBytes?: number;
 }
+
+/**
+ * How old a signed delivery may be ([C29]). Long enough for a platform's retries while this
+ * instance was down (redeliveries are idempotent anyway); short enough that a webhook captured
+ * long ago cannot be replayed, e.g. to bring back what retention purged.
+ */
+export const SIGNED_MAX_AGE_MS = 24 * 3_600_000;
+/** How far in the future a signed time may be (clock skew). */
+export const SIGNED_MAX_SKEW_MS = 10 * 60_000;
 
 const PATH = /^\/webhooks\/([a-z]+)\/([0-9a-fA-F-]{36})\/?$/;
 
@@ -137,6 +146,14 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 		if (!signed) {
 			log.warn('signature_rejected', { platform, connection_id: connectionId, bytes: rawBody.length });
 			return error(res, 401, 'bad_signature', 'The signature does not match');
+		}
+		const at = connector.signedAt?.(rawBody);
+		if (at) {
+			const age = Date.now() - at.getTime();
+			if (age > SIGNED_MAX_AGE_MS || age < -SIGNED_MAX_SKEW_MS) {
+				log.warn('signature_stale', { platform, connection_id: connectionId, age_seconds: Math.round(age / 1000) });
+				return error(res, 401, 'stale_signature', 'The signature is valid but was made too long ago (or in the future); it is not accepted again');
+			}
 		}
 
 		let events: NormalizedEvent[];

@@ -41,3 +41,18 @@ export function validate<T>(schema: ZodType<T>, value: unknown, what: string): T
 	const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
 	throw new MalformedPayloadError('invalid_shape', `${what} does not match the documented shape`, issues);
 }
+
+/**
+ * The top-level `timestamp` of a webhook body (seconds or milliseconds), which Shopee, Lazada and
+ * TikTok Shop put inside the signed body; null when there is none or the body is not JSON.
+ */
+export function bodyTimestamp(rawBody: Uint8Array): Date | null {
+	let value: unknown;
+	try {
+		value = parseJson(rawBody);
+	} catch {
+		return null;
+	}
+	const timestamp = value && typeof value === 'object' ? (value as { timestamp?: unknown }).timestamp : undefined;
+	return typeof timestamp === 'number' && Number.isFinite(timestamp) && timestamp > 0 ? epochToDate(timestamp) : null;
+}
