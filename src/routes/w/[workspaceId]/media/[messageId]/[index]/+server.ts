@@ -1,4 +1,5 @@
-import { json, type RequestHandler } from '@sveltejs/kit';
+import { json } from '@sveltejs/kit';
+import type { RequestHandler } from './$types';
 import { fetchMedia, mediaUrl, MediaError, type MediaRefusal } from '$lib/server/media';
 import { connectionApiUrlsAllowed } from '$lib/server/outbound';
 import { services } from '$lib/server/services';
@@ -14,7 +15,7 @@ export const GET: RequestHandler = async (event) => {
 	const scope = await workspaceScope(event);
 	const { db, config } = services();
 	try {
-		const url = await mediaUrl(db, scope, event.params.messageId!, Number(event.params.index));
+		const url = await mediaUrl(db, scope, event.params.messageId, Number(event.params.index));
 		const media = await fetchMedia(url, { allowInternal: connectionApiUrlsAllowed(config.env) });
 		return new Response(media.body as BodyInit, {
 			headers: {
