@@ -203,15 +203,18 @@ async function* draftsSection(client: pg.PoolClient, workspaceId: string): Async
 			const conversationId = parseConversationDocName(row.name);
 			if (!conversationId) continue;
 			const doc = new Y.Doc();
+			let text = '';
 			try {
 				Y.applyUpdate(doc, row.state);
-				const text = draftText(doc);
-				if (!text.trim()) continue;
-				yield (first ? '' : ',') + JSON.stringify({ conversationId, text, updatedAt: row.updated_at });
-				first = false;
+				text = draftText(doc);
+			} catch (error) {
+				log.warn('export_draft_unreadable', { workspace_id: workspaceId, document: row.name, error: errorMessage(error) });
 			} finally {
 				doc.destroy();
 			}
+			if (!text.trim()) continue;
+			yield (first ? '' : ',') + JSON.stringify({ conversationId, text, updatedAt: row.updated_at });
+			first = false;
 		}
 		if (page.rows.length < 100) break;
 		cursor = page.rows.at(-1)!.name;
