@@ -4,6 +4,8 @@ import { Client, startTestApp } from '../helpers/app.ts';
 import { testPool, uniqueEmail } from '../helpers/db.ts';
 import { addNote, conversationDoc, readNotes } from '../../src/lib/conversation-doc.ts';
 import { connect, createFixture, disconnect, startServer, waitFor } from '../collab/helpers.ts';
+import { connect as connectPlatform, deliver, messagesOf, signUpOwner, webhookFor } from '../pipeline/harness.ts';
+import { startFakePlatform } from '../fakes/platforms.ts';
 
 /**
  * Issue 11, low item: U+0000 in text (PostgreSQL cannot store it) is refused with 400 or dropped,
@@ -70,6 +72,23 @@ describe('U+0000 in text', () => {
 		} finally {
 			disconnect(agent);
 			await server.close();
+		}
+	});
+
+	it('drops it from a customer’s message and stores the rest, instead of failing the webhook forever', async () => {
+		const line = await startFakePlatform('line');
+		try {
+			const shop = await signUpOwner(app);
+			const connection = await connectPlatform(shop, line);
+			const res = await deliver(connection.webhookUrl, webhookFor({ fake: line, connection }, { kind: 'message', text: `Where is my${NUL} parcel?` }));
+			expect(res.status).toBe(200);
+			const [message] = await waitFor(async () => {
+				const rows = await messagesOf(db, connection.id);
+				return rows.length ? rows : null;
+			}, 'the message stored');
+			expect(message.body).toBe('Where is my parcel?');
+		} finally {
+			await line.close();
 		}
 	});
 });
