@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
-import { Redis } from '@hocuspocus/extension-redis';
 import type { AccessChanges, LiveDocuments } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
 import { Auth } from './extensions/auth.ts';
@@ -11,6 +10,7 @@ import { WindowSeed } from './extensions/window-seed.ts';
 import { Projection } from './extensions/projection.ts';
 import { Presence } from './extensions/presence.ts';
 import { Limits } from './extensions/limits.ts';
+import { ResyncingRedis } from './extensions/redis-resync.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
@@ -144,10 +144,10 @@ export function createCollab(options: CollabOptions): Collab {
 	};
 }
 
-function redisExtension(options: CollabOptions): Redis {
+function redisExtension(options: CollabOptions): ResyncingRedis {
 	const url = new URL(options.redisUrl!);
 	const delay = options.redisSyncDelayMs ?? 1000;
-	return new Redis({
+	return new ResyncingRedis({
 		host: url.hostname || '127.0.0.1',
 		port: Number(url.port || 6379),
 		options: {
@@ -159,6 +159,7 @@ function redisExtension(options: CollabOptions): Redis {
 		},
 		prefix: options.redisPrefix ?? 'chatmai-collab',
 		disconnectDelay: delay,
-		awaitInitialSyncTimeout: delay
+		awaitInitialSyncTimeout: delay,
+		resyncDelayMs: delay
 	});
 }

@@ -162,6 +162,13 @@ export interface Connector<C = unknown> {
 	 */
 	accountIds(rawBody: Uint8Array): string[];
 	/**
+	 * When the platform signed the delivery, where it signs a time (Shopee, Lazada and TikTok Shop
+	 * sign a body carrying `timestamp`); null when the body has none. Read after `verify` passed: the
+	 * route refuses deliveries signed too long ago ([C33]), so a captured webhook cannot be replayed
+	 * years later.
+	 */
+	signedAt?(rawBody: Uint8Array): Date | null;
+	/**
 	 * Validates and normalizes; every event carries the `accountId` it belongs to. Throws `MalformedPayloadError`
 	 * (the route quarantines a signed body that does not parse). Unknown kinds are skipped, not errors.
 	 */

@@ -15,6 +15,8 @@ const url = new URL(admin);
 url.pathname = `/${name}`;
 process.env.DATABASE_URL = url.toString();
 process.env.CHATMAI_SEED_DEMO ??= 'true';
+// Test mode: the suite connects fake platforms with their own API hosts (refused in production).
+process.env.NODE_ENV = 'test';
 // Every browser and API client of the suite logs in from 127.0.0.1: one office of many agents.
 process.env.CHATMAI_LOGIN_LIMIT_PER_IP ??= '1000';
 

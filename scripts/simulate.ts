@@ -113,6 +113,10 @@ async function connectPlatform(token: string, platform: Platform): Promise<Runni
 		if (old) await api('DELETE', `/connections/${old.id}`, token);
 		res = await api('POST', '/connections', token, input);
 	}
+	if (res.status === 400 && res.json?.error?.code === 'custom_api_url_refused') {
+		await fake.close();
+		fail('this ChatMai runs in production mode, where connections cannot point at the fake platforms — start it with `NODE_ENV=test npm start` to simulate');
+	}
 	if (res.status !== 201) {
 		await fake.close();
 		fail(`connecting ${platform} failed (${res.status}): ${res.json?.error?.message ?? 'unknown error'}`);

@@ -9,6 +9,9 @@ import { startApp } from './app.ts';
  */
 const log = logger('server');
 
+// Production unless told otherwise, for ChatMai (src/lib/server/env.ts) and its libraries alike.
+process.env.NODE_ENV ||= 'production';
+
 let config;
 try {
 	config = readConfig();

@@ -11,6 +11,12 @@ export interface PlatformEndpoints {
 	origin: string | undefined;
 	/** CHATMAI_<PLATFORM>_API_URL: the operator's override of a platform's API host, above any per-connection one. */
 	apiUrls: Partial<Record<Platform, string>>;
+	/**
+	 * Whether a connection's own `apiBaseUrl` is honoured (test mode only: src/lib/server/outbound.ts).
+	 * Elsewhere a stored one is ignored, so a connection can never send its token to a host of its choosing.
+	 * @default false
+	 */
+	connectionApiUrls?: boolean;
 	/** Timeout of each call to a platform, in ms. @default 10000 */
 	timeoutMs?: number;
 	/** Injected in tests. @default globalThis.fetch */
@@ -23,7 +29,7 @@ export function callContext(connection: OpenConnection, endpoints: PlatformEndpo
 		config: {
 			externalId: connection.externalId,
 			webhookUrl: webhookUrl(endpoints.origin ?? origin ?? 'http://localhost', connection.platform, connection.id),
-			apiBaseUrl: endpoints.apiUrls[connection.platform] ?? connection.apiBaseUrl,
+			apiBaseUrl: endpoints.apiUrls[connection.platform] ?? (endpoints.connectionApiUrls ? connection.apiBaseUrl : undefined),
 			verifyToken: connection.verifyToken ?? undefined,
 			settings: connection.settings
 		},

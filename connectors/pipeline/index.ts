@@ -16,6 +16,7 @@ import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
+import { connectionApiUrlsAllowed } from '../../src/lib/server/outbound.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 import { WebhookCounters } from './webhook-counters.ts';
 
@@ -31,7 +32,7 @@ export interface PipelineOptions {
 	keyRing: KeyRing;
 	live: LiveDocuments;
 	connectors: ConnectorRegistry;
-	config: Pick<Config, 'origin' | 'platformApiUrls'>;
+	config: Pick<Config, 'origin' | 'platformApiUrls' | 'env'>;
 	/** 'embedded' runs one runner per worker and one flush at a time (the pool has one connection). */
 	databaseKind: 'postgres' | 'embedded';
 	/** Injected in tests. */
@@ -61,7 +62,12 @@ export interface Pipeline {
 export function createPipeline(options: PipelineOptions): Pipeline {
 	const { db, keyRing, live, connectors } = options;
 	const embedded = options.databaseKind === 'embedded';
-	const endpoints: PlatformEndpoints = { origin: options.config.origin, apiUrls: options.config.platformApiUrls, fetch: options.fetch };
+	const endpoints: PlatformEndpoints = {
+		origin: options.config.origin,
+		apiUrls: options.config.platformApiUrls,
+		connectionApiUrls: connectionApiUrlsAllowed(options.config.env),
+		fetch: options.fetch
+	};
 	const connections = new ConnectionCache({ db, keyRing, connectors });
 	const orders = new OrdersService({ db, connectors, connections, endpoints });
 	// Acknowledging webhooks comes first: while webhooks are arriving, the ingest worker and its

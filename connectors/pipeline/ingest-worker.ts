@@ -4,7 +4,7 @@ import { isDatabaseUnavailable, transaction, type Pool } from '../../src/lib/ser
 import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
-import { MIRROR_COLUMNS, MirrorQueue, queueMirrorSql, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, MirrorQueue, mirrorSweep, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
@@ -88,7 +88,14 @@ export class IngestWorker {
 		this.#batchSize = options.batchSize ?? 200;
 		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
-		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
+		this.#loop = new DrainLoop(() => this.pass(), {
+			concurrency: options.concurrency ?? 2,
+			log,
+			name: 'ingest',
+			// A batch whose commit answer was lost with the connection is in PostgreSQL but was never
+			// mirrored: replay the queue as soon as the database answers again, not at the next sweep.
+			onRecovered: () => mirrorSweep(options.db, options.live)
+		});
 		const maxYieldMs = options.maxYieldMs ?? 250;
 		this.#pacer = new Pacer(options.restRatio, maxYieldMs);
 		const mirrorPacer = new Pacer(options.restRatio, maxYieldMs);

@@ -29,7 +29,7 @@ export { inboundRow };
  * Every event is filed under the active connection of the account id in the payload (Meta entry
  * id, LINE destination, shop or seller id), never under the URL's: a batch for several accounts is
  * split. A body is taken for an account only when that account's connection's secret verifies it
- * (app-secrets.ts). Answers: 413 too big · 401 bad signature (nothing written) · 200 and dropped
+ * (app-secrets.ts). Answers: 413 too big · 401 bad signature or signed too long ago (nothing written) · 200 and dropped
  * (log line, counter) for an account with no active connection, since platforms retry other
  * answers for hours · 200 and quarantined for a signed body our parser cannot read · 400 for a
  * body that names no account and that no secret of the platform verifies · 503 database down.
@@ -46,6 +46,15 @@ export interface WebhookRouteOptions {
 	/** Largest body accepted, in bytes. @default 1 MiB */
 	maxBodyBytes?: number;
 }
+
+/**
+ * How old a signed delivery may be ([C33]). Long enough for a platform's retries while this
+ * instance was down (redeliveries are idempotent anyway); short enough that a webhook captured
+ * long ago cannot be replayed, e.g. to bring back what retention purged.
+ */
+export const SIGNED_MAX_AGE_MS = 24 * 3_600_000;
+/** How far in the future a signed time may be (clock skew). */
+export const SIGNED_MAX_SKEW_MS = 10 * 60_000;
 
 const PATH = /^\/webhooks\/([a-z]+)(?:\/(?:app\/([^/]+)|([0-9a-fA-F-]{36})))?\/?$/;
 
@@ -154,6 +163,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 		// and every event is its own account's.
 		let parsed: NormalizedEvent[] | MalformedPayloadError | undefined;
 		if (urlConnection && connector.verify(request, urlConnection.credentials)) {
+			if (stale(connector, rawBody)) return refuseStale(res, platform, connectionId);
 			parsed = parse(connector, rawBody);
 			const own = urlConnection;
 			if (Array.isArray(parsed) && parsed.every((event) => event.accountId === own.externalId)) {
@@ -195,6 +205,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 			if (ids.length === 0 && !urlConnection) return error(res, 400, 'unroutable', 'The body names no account of this platform');
 			return error(res, 401, 'bad_signature', 'The signature does not match');
 		}
+		if (stale(connector, rawBody)) return refuseStale(res, platform, connectionId);
 
 		parsed ??= parse(connector, rawBody);
 		if (parsed instanceof MalformedPayloadError) {
@@ -252,6 +263,19 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 		}
 		return store(res, platform, rows);
 	};
+
+	/** A verified body signed too long ago, or in the future beyond clock skew ([C33]). */
+	function stale(connector: Connector<unknown>, rawBody: Uint8Array): boolean {
+		const at = connector.signedAt?.(rawBody);
+		if (!at) return false;
+		const age = Date.now() - at.getTime();
+		return age > SIGNED_MAX_AGE_MS || age < -SIGNED_MAX_SKEW_MS;
+	}
+
+	function refuseStale(res: ServerResponse, platform: Platform, connectionId: string | undefined): void {
+		log.warn('signature_stale', { platform, connection_id: connectionId });
+		return error(res, 401, 'stale_signature', 'The signature is valid but was made too long ago (or in the future); it is not accepted again');
+	}
 
 	async function store(res: ServerResponse, platform: Platform, rows: InboundRow[]): Promise<void> {
 		try {

@@ -7,7 +7,7 @@ import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type ShopeeCredentials } from './credentials.ts';
 import { accountIds, parse } from './parse.ts';
-import { verify } from './verify.ts';
+import { signedAt, verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
 export const shopee: Connector<ShopeeCredentials> = {
@@ -16,6 +16,7 @@ export const shopee: Connector<ShopeeCredentials> = {
 	credentialSchema,
 	verify,
 	accountIds,
+	signedAt,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

@@ -1,10 +1,11 @@
 import { fail } from '@sveltejs/kit';
 import type { PlainKey } from '$lib/i18n';
+import { withoutNul } from '$lib/server/http/request';
 
-/** A text field of a submitted form ('' when absent or a file). */
+/** A text field of a submitted form ('' when absent or a file), without U+0000 (PostgreSQL cannot store it). */
 export function text(data: FormData, name: string): string {
 	const value = data.get(name);
-	return typeof value === 'string' ? value : '';
+	return typeof value === 'string' ? withoutNul(value) : '';
 }
 
 /**

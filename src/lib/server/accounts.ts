@@ -4,6 +4,7 @@ import { isUniqueViolation, transaction, type Pool, type Queryable } from './db.
 import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyDecoy, verifyPassword } from './auth/password.ts';
 import { audit } from './audit.ts';
 import { accessChanged } from './access-changes.ts';
+import { loginSucceeded } from './auth/throttle.ts';
 import { AccessDenied, type Role, type WorkspaceScope } from './scope.ts';
 import { issueEmailToken, mailAllowedTo } from './email-tokens.ts';
 import { deliver, deliverLater, type Delivery, type Mailer } from './mail/mailer.ts';
@@ -151,6 +152,8 @@ export async function logIn(db: Queryable, raw: { email: string; password: strin
 		throw new AccountError('invalid_credentials');
 	}
 	await audit(db, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, ip });
+	// This address's own count of guesses starts again (the routes clear the account's).
+	await loginSucceeded(db, input.email, ip);
 	return { id: row.id, email: row.email, name: row.name, locale: row.locale };
 }
 

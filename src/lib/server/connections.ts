@@ -11,6 +11,7 @@ import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
 import { webhookUrlToPaste } from './webhook-urls.ts';
+import { connectionApiUrlsAllowed } from './outbound.ts';
 
 /**
  * Platform connections and their credentials. Credentials are validated with the connector's own
@@ -33,10 +34,14 @@ export const connectionInput = z.object({
 	externalId: z.string().trim().min(1).max(200),
 	credentials: z.record(z.string(), z.unknown()),
 	/** Public per-connection settings the connector reads (e.g. graphApiVersion). */
-	settings: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional(),
+	settings: z
+		.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()]))
+		// `apiBaseUrl` is stored beside the settings but is never one: it could not bypass the rule below.
+		.refine((settings) => !Object.hasOwn(settings, 'apiBaseUrl'), 'apiBaseUrl is not a setting')
+		.optional(),
 	/**
-	 * The platform API host for this connection, for sandboxes, tests and the simulator. Refused in
-	 * production, where CHATMAI_<PLATFORM>_API_URL is the operator's override.
+	 * The platform API host for this connection, for the test suite and the simulator. Refused
+	 * outside test mode, where CHATMAI_<PLATFORM>_API_URL is the operator's override.
 	 */
 	apiBaseUrl: z
 		.string()
@@ -138,8 +143,8 @@ export async function createConnection(ctx: ConnectionContext, scope: WorkspaceS
 		// Re-thrown with paths under `credentials`, and without the values.
 		throw new z.ZodError(credentials.error.issues.map((issue) => ({ ...issue, path: ['credentials', ...issue.path] })));
 	}
-	if (input.apiBaseUrl && ctx.config.env === 'production') {
-		throw new ConnectionError('custom_api_url_refused', 'A per-connection API URL is for tests and sandboxes; set CHATMAI_<PLATFORM>_API_URL instead');
+	if (input.apiBaseUrl && !connectionApiUrlsAllowed(ctx.config.env)) {
+		throw new ConnectionError('custom_api_url_refused', 'A per-connection API URL is for the test suite only; set CHATMAI_<PLATFORM>_API_URL instead');
 	}
 	const settings = { ...(input.settings ?? {}), ...(input.apiBaseUrl ? { apiBaseUrl: input.apiBaseUrl.replace(/\/$/, '') } : {}) };
 	try {

@@ -17,7 +17,9 @@ const url = (protocols: string[]) =>
 	}, `must be a URL starting with ${protocols.join(' or ')}`);
 
 const schema = z.object({
-	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+	// Unset means production: `npm start` and `npm run serve` must never drop a production rule
+	// (the API-host ban, the encryption-key requirement) because a variable was forgotten.
+	NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
 	PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 	HOST: z.string().min(1).default('0.0.0.0'),
 	ORIGIN: url(['http:', 'https:']).optional(),

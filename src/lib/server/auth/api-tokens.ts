@@ -27,19 +27,46 @@ export function isApiToken(token: string): boolean {
 	return token.startsWith(API_TOKEN_PREFIX);
 }
 
+export class TokenRefused extends Error {
+	readonly reason: 'outlives_parent' | 'parent_gone';
+	constructor(reason: TokenRefused['reason'], message: string) {
+		super(message);
+		this.name = 'TokenRefused';
+		this.reason = reason;
+	}
+}
+
+/**
+ * Makes a token. With `parentId` (the token the request came with) the new one can live no longer
+ * than its parent: no expiry means the parent's, a later one is refused, and revoking the parent
+ * revokes it (`revokeApiToken`).
+ */
 export async function createApiToken(
 	db: Queryable,
 	userId: string,
 	workspaceId: string,
 	name: string,
-	expiresAt: Date | null = null
+	expiresAt: Date | null = null,
+	parentId: string | null = null
 ): Promise<{ token: string; apiToken: ApiToken }> {
+	if (parentId) {
+		const { rows } = await db.query<{ expires_at: Date | null }>(
+			`select expires_at from api_tokens where id = $1 and user_id = $2 and revoked_at is null and (expires_at is null or expires_at > now())`,
+			[parentId, userId]
+		);
+		if (!rows[0]) throw new TokenRefused('parent_gone', 'The token this request came with is no longer valid');
+		const limit = rows[0].expires_at;
+		if (limit && expiresAt && expiresAt > limit) {
+			throw new TokenRefused('outlives_parent', `A token made with a token cannot outlive it: this one expires at ${limit.toISOString()}`);
+		}
+		expiresAt = expiresAt ?? limit;
+	}
 	const token = API_TOKEN_PREFIX + randomToken(25);
 	const prefix = token.slice(0, 8);
 	const { rows } = await db.query(
-		`insert into api_tokens (user_id, workspace_id, name, token_hash, prefix, expires_at)
-		 values ($1, $2, $3, $4, $5, $6) returning id, created_at`,
-		[userId, workspaceId, name, sha256Hex(token), prefix, expiresAt]
+		`insert into api_tokens (user_id, workspace_id, name, token_hash, prefix, expires_at, parent_id)
+		 values ($1, $2, $3, $4, $5, $6, $7) returning id, created_at`,
+		[userId, workspaceId, name, sha256Hex(token), prefix, expiresAt, parentId]
 	);
 	return {
 		token,
@@ -93,13 +120,19 @@ export async function listApiTokens(db: Queryable, userId: string, workspaceId: 
 	return rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at }));
 }
 
+/** Revokes a token and every token made with it (and with those). False when there was none to revoke. */
 export async function revokeApiToken(db: Queryable, userId: string, workspaceId: string, tokenId: string): Promise<boolean> {
-	const { rowCount } = await db.query(
-		`update api_tokens set revoked_at = now() where id = $1 and user_id = $2 and workspace_id = $3 and revoked_at is null`,
+	const { rows } = await db.query<{ id: string }>(
+		`with recursive family as (
+		   select id from api_tokens where id = $1 and user_id = $2 and workspace_id = $3 and revoked_at is null
+		   union
+		   select t.id from api_tokens t join family f on t.parent_id = f.id
+		 )
+		 update api_tokens t set revoked_at = now() from family f where t.id = f.id and t.revoked_at is null returning t.id`,
 		[tokenId, userId, workspaceId]
 	);
-	const revoked = (rowCount ?? 0) > 0;
-	// Live document connections opened with the token are closed.
+	const revoked = rows.some((r) => r.id === tokenId);
+	// Live document connections opened with the token or its descendants are closed.
 	if (revoked) accessChanged({ type: 'user', userId });
 	return revoked;
 }

@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '../db.ts';
 import { services } from '../services.ts';
 import type { Principal } from '../auth/principal.ts';
 import { errorMessage, logger } from '../log.ts';
+import { BodyTooLarge, findNul, readBody } from './request.ts';
 
 const log = logger('api');
 
@@ -91,17 +92,24 @@ export function api(fn: (event: RequestEvent) => Promise<Response | unknown>): R
 /** @default 64 KiB */
 export const DEFAULT_JSON_LIMIT = 64 * 1024;
 
-/** Reads a JSON body: 413 when too large, 400 when malformed or not matching `schema`. */
+/** Reads a JSON body: 413 when too large (declared or chunked), 400 when malformed, holding U+0000, or not matching `schema`. */
 export async function readJson<T>(event: RequestEvent, schema: ZodType<T>, maxBytes = DEFAULT_JSON_LIMIT): Promise<T> {
-	const declared = Number(event.request.headers.get('content-length') ?? '0');
-	if (declared > maxBytes) throw new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes`);
-	const buffer = new Uint8Array(await event.request.arrayBuffer());
-	if (buffer.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes`);
+	let buffer: Uint8Array;
+	try {
+		buffer = await readBody(event.request, maxBytes);
+	} catch (error) {
+		if (error instanceof BodyTooLarge) throw new ApiError(413, 'payload_too_large', error.message);
+		throw error;
+	}
 	let value: unknown;
 	try {
 		value = JSON.parse(new TextDecoder().decode(buffer));
 	} catch {
 		throw new ApiError(400, 'malformed_json', 'The body is not valid JSON');
+	}
+	const nul = findNul(value);
+	if (nul !== null) {
+		throw new ApiError(400, 'invalid_input', 'Some fields are not valid', [{ path: nul, message: 'must not contain the character U+0000' }]);
 	}
 	return schema.parse(value);
 }
