@@ -5,7 +5,8 @@ import type { AccessChange, AccessChanges } from '../src/lib/server/ports.ts';
 import { reauthenticate } from '../src/lib/server/auth/principal.ts';
 import { errorMessage, logger } from '../src/lib/server/log.ts';
 import { CollabDenied, decideAccess } from './extensions/auth.ts';
-import type { AgentContext, CollabContext } from './context.ts';
+import { decideFeedAccess } from './feed.ts';
+import type { CollabContext, MemberContext } from './context.ts';
 
 const log = logger('collab');
 
@@ -91,7 +92,7 @@ export class AccessWatch implements Extension, AccessChanges {
 
 	async connected({ connection }: connectedPayload<CollabContext>): Promise<void> {
 		const context = connection.context;
-		if (context?.kind !== 'agent' || context.accessSequence === undefined) return;
+		if (!isMember(context) || context.accessSequence === undefined) return;
 		const since = context.accessSequence;
 		if (this.recent.some((r) => r.sequence > since && concerns(r.change, context))) this.track(this.recheck(connection));
 	}
@@ -144,7 +145,7 @@ export class AccessWatch implements Extension, AccessChanges {
 		for (const document of this.hocuspocus?.documents.values() ?? []) {
 			for (const connection of document.connections.keys()) {
 				const context = connection.context as CollabContext | undefined;
-				if (context?.kind === 'agent' && concerns(change, context)) connections.push(connection);
+				if (isMember(context) && concerns(change, context)) connections.push(connection);
 			}
 		}
 		await Promise.all(connections.map((connection) => this.recheck(connection)));
@@ -152,12 +153,15 @@ export class AccessWatch implements Extension, AccessChanges {
 
 	/** Decides one open connection again and applies the answer. */
 	private async recheck(connection: Connection<CollabContext>): Promise<void> {
-		const context = connection.context as AgentContext;
+		const context = connection.context as MemberContext;
 		let reason: string;
 		try {
 			const principal = await reauthenticate(this.db, context.principal);
 			if (principal) {
-				const access = await decideAccess(this.db, principal, context.conversationId);
+				const access =
+					context.kind === 'feed'
+						? { context: await decideFeedAccess(this.db, principal, context.workspaceId), readOnly: true }
+						: await decideAccess(this.db, principal, context.conversationId);
 				// In place: the connection and every later hook's payload hold this same object.
 				Object.assign(context, access.context);
 				if (connection.readOnly !== access.readOnly) {
@@ -212,7 +216,11 @@ export function accessPublisher(options: { redisUrl: string; redisPrefix?: strin
 	};
 }
 
-function concerns(change: AccessChange, context: AgentContext): boolean {
+function isMember(context: CollabContext | undefined): context is MemberContext {
+	return context?.kind === 'agent' || context?.kind === 'feed';
+}
+
+function concerns(change: AccessChange, context: MemberContext): boolean {
 	return change.type === 'user' ? context.principal.userId === change.userId : context.workspaceId === change.workspaceId;
 }
 

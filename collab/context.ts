@@ -15,6 +15,20 @@ export interface AgentContext {
 	accessSequence?: number;
 }
 
+/** What onAuthenticate puts on a connection to a workspace feed (`workspace:<uuid>`, collab/feed.ts). */
+export interface FeedContext {
+	kind: 'feed';
+	principal: Principal;
+	scope: WorkspaceScope;
+	user: PresenceUser;
+	workspaceId: string;
+	/** Access changes seen before this connection authenticated (collab/access.ts). */
+	accessSequence?: number;
+}
+
+/** A member's connection: to a conversation's document or to the workspace feed. */
+export type MemberContext = AgentContext | FeedContext;
+
 /** The context of a server-side direct connection or a server-made transaction. */
 export interface ServerContext {
 	kind: 'server';
@@ -23,7 +37,7 @@ export interface ServerContext {
 	conversationId: string;
 }
 
-export type CollabContext = AgentContext | ServerContext;
+export type CollabContext = AgentContext | FeedContext | ServerContext;
 
 /**
  * The Yjs transaction origin the collab server uses for its own changes (seeding the window,

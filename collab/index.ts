@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
-import type { AccessChanges, LiveDocuments } from '../src/lib/server/ports.ts';
+import type { AccessChanges, LiveDocuments, WorkspaceFeed } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
 import { Auth } from './extensions/auth.ts';
 import { persistence } from './extensions/persistence.ts';
@@ -14,11 +14,12 @@ import { ResyncingRedis } from './extensions/redis-resync.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
+import { WorkspaceFeedServer } from './feed.ts';
 import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
- * ChatMai's collab server: one Hocuspocus instance serving `conversation:<uuid>` documents on the
- * app's own HTTP server. See collab/README.md.
+ * ChatMai's collab server: one Hocuspocus instance serving `conversation:<uuid>` documents and the
+ * `workspace:<uuid>` feeds on the app's own HTTP server. See collab/README.md.
  *
  *   (redis) → access watch → auth → persistence → window seed → projection → presence, limits
  */
@@ -64,6 +65,8 @@ export interface Collab {
 	live: LiveDocuments;
 	/** Re-checks open connections when access is taken away (the AccessChanges port). */
 	access: AccessChanges;
+	/** Pushes workspace events to members' `workspace:<uuid>` connections (the WorkspaceFeed port). */
+	feed: WorkspaceFeed & { settled(): Promise<void>; ready(): Promise<unknown> };
 	/** Call for every HTTP upgrade request whose path is `/collab`. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 	/** Stores every document with pending changes and waits for pending projections. */
@@ -78,6 +81,7 @@ export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
 	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
 	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+	const feed = new WorkspaceFeedServer({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
 	const extensions: Extension[] = [
 		access,
 		new Auth({ db: options.db, ticketSecret: options.ticketSecret }),
@@ -103,6 +107,7 @@ export function createCollab(options: CollabOptions): Collab {
 	});
 	holdDocumentsWhileAttaching(hocuspocus);
 	access.attach(hocuspocus);
+	feed.attach(hocuspocus);
 	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing, options.clientAddress);
 	// One instance: batch appends leave documents nobody has open alone (their next load seeds them).
 	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize, loadColdDocuments: Boolean(options.redisUrl) });
@@ -131,6 +136,7 @@ export function createCollab(options: CollabOptions): Collab {
 		if (hocuspocus.documents.size) log.warn('documents_still_loaded', { documents: hocuspocus.documents.size });
 		await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
 		await access.destroy();
+		await feed.destroy();
 		log.info('collab_stopped', { documents });
 	}
 
@@ -138,6 +144,7 @@ export function createCollab(options: CollabOptions): Collab {
 		hocuspocus,
 		live,
 		access,
+		feed,
 		handleUpgrade: upgrade.handleUpgrade,
 		flush,
 		destroy: () => (destroyed ??= destroy())

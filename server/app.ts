@@ -9,6 +9,7 @@ import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
 import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
+import { provideWorkspaceFeed, clearWorkspaceFeed } from '../src/lib/server/workspace-feed.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
 import { connectors } from '../connectors/registry.ts';
@@ -65,6 +66,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer };
 	provideServices(services);
 	provideAccessChanges(collab.access);
+	provideWorkspaceFeed(collab.feed);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
@@ -103,6 +105,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
 			clearAccessChanges(collab.access);
+			clearWorkspaceFeed(collab.feed);
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

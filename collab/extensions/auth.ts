@@ -4,7 +4,9 @@ import { authenticate, type Principal } from '../../src/lib/server/auth/principa
 import { AccessDenied, scopeFor } from '../../src/lib/server/scope.ts';
 import { colorFor, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { logger } from '../../src/lib/server/log.ts';
-import type { AgentContext } from '../context.ts';
+import type { AgentContext, FeedContext } from '../context.ts';
+import { parseWorkspaceFeedName } from '../../src/lib/live-feed.ts';
+import { decideFeedAccess } from '../feed.ts';
 
 const log = logger('collab');
 
@@ -77,12 +79,15 @@ export class Auth implements Extension {
 		this.configuration = configuration;
 	}
 
-	async onAuthenticate(data: onAuthenticatePayload): Promise<AgentContext> {
+	async onAuthenticate(data: onAuthenticatePayload): Promise<AgentContext | FeedContext> {
 		const { db } = this.configuration;
 		const conversationId = parseConversationDocName(data.documentName);
-		if (!conversationId) throw this.deny('not-found', data.socketId);
+		const feedWorkspaceId = conversationId ? null : parseWorkspaceFeedName(data.documentName);
+		if (!conversationId && !feedWorkspaceId) throw this.deny('not-found', data.socketId);
 		const principal = await authenticate(db, data.token, { ticketSecret: this.configuration.ticketSecret });
 		if (!principal) throw this.deny('unauthenticated', data.socketId);
+		if (feedWorkspaceId) return this.authenticateFeed(data, principal, feedWorkspaceId);
+		if (!conversationId) throw this.deny('not-found', data.socketId);
 		let access: Access;
 		try {
 			access = await decideAccess(db, principal, conversationId);
@@ -98,6 +103,17 @@ export class Auth implements Extension {
 			read_only: access.readOnly
 		});
 		return access.context;
+	}
+
+	/** The workspace feed (collab/feed.ts): any member with `read`, always read-only. */
+	private async authenticateFeed(data: onAuthenticatePayload, principal: Principal, workspaceId: string): Promise<FeedContext> {
+		data.connectionConfig.readOnly = true;
+		try {
+			return await decideFeedAccess(this.configuration.db, principal, workspaceId);
+		} catch (error) {
+			if (error instanceof CollabDenied) throw this.deny(error.reason, data.socketId);
+			throw error;
+		}
 	}
 
 	private deny(reason: CollabDenied['reason'], socketId: string): CollabDenied {

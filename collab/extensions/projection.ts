@@ -17,6 +17,7 @@ import {
 import { NoteRefused, isValidNoteInput, writeNote } from '../../src/lib/server/notes.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { agentOf, serverOrigin, type AgentContext } from '../context.ts';
+import { conversationsChanged, notificationsCreated } from '../../src/lib/server/workspace-feed.ts';
 import { applyWindow, loadNotes, loadSnapshot, loadWindowMessages, type ConversationSnapshot } from '../window.ts';
 
 const log = logger('collab');
@@ -225,6 +226,7 @@ export class Projection implements Extension {
 			]);
 			return null;
 		});
+		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
 		if (result) {
 			log.warn('edit_reverted', { document: document.name, field: 'status', user_id: agent.principal.userId });
 			const { meta } = conversationDoc(document);
@@ -280,6 +282,8 @@ export class Projection implements Extension {
 			}
 			return undefined;
 		});
+		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
+		if (revertTo === undefined && typeof assigneeId === 'string' && assigneeId !== agent.principal.userId) notificationsCreated(agent.workspaceId, [assigneeId]);
 		if (revertTo !== undefined) {
 			log.warn('edit_reverted', { document: document.name, field: 'assigneeId', user_id: agent.principal.userId });
 			this.correct(document, agent, 'invalid-assignee', () => conversationDoc(document).meta.set('assigneeId', revertTo));
@@ -316,6 +320,7 @@ export class Projection implements Extension {
 			}
 			return valid;
 		});
+		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
 		if (stored && (stored.length !== labels.length || !labels.every((l) => stored.includes(l)))) {
 			const keep = new Set(stored);
 			this.correct(document, agent, 'invalid-labels', () => {

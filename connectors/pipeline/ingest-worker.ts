@@ -9,6 +9,7 @@ import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
 import type { MessageEvent as NormalizedMessage, OrderUpdateEvent as NormalizedOrderUpdate } from '../types.ts';
+import { conversationsChanged } from '../../src/lib/server/workspace-feed.ts';
 
 /** The events as stored: without the account id (the row's connection is the account). */
 type MessageEvent = Omit<NormalizedMessage, 'accountId'>;
@@ -362,6 +363,8 @@ export class IngestWorker {
 	}
 
 	async #after(effects: Effects): Promise<void> {
+		// Committed: every member's list hears of it now, before the documents are written.
+		conversationsChanged(effects.messages.map((m) => ({ workspaceId: m.workspace_id, conversationId: m.conversation_id })));
 		if (effects.messages.length > 0) {
 			await this.#mirror.push(effects.messages, (m) => ({ source: 'connector', platform: (m as MirrorRow & { platform: string }).platform }));
 		}

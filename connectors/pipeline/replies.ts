@@ -11,6 +11,7 @@ import { MIRROR_COLUMNS, MIRROR_COLUMNS_OF_M, mirrorMessages, queueMirrorSql, ty
 import type { ConnectorRegistry } from './connections.ts';
 import { explainWindow } from './window.ts';
 import type { Platform } from '../types.ts';
+import { conversationsChanged } from '../../src/lib/server/workspace-feed.ts';
 
 /**
  * The reply command: `POST /api/v1/conversations/:id/replies`. Checks the platform's rules first
@@ -124,6 +125,7 @@ export async function createReply(deps: ReplyDeps, scope: WorkspaceScope, conver
 		throw error;
 	}
 	log.info('queued', { workspace_id: scope.workspaceId, conversation_id: conversationId, message_id: message.id, platform: conversation.platform });
+	conversationsChanged([{ workspaceId: scope.workspaceId, conversationId }]);
 
 	try {
 		// Shown as queued before the worker is woken, so a quick "sent" can never be overwritten by it.

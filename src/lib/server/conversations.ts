@@ -3,6 +3,7 @@ import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
 import { STATUSES, type ConversationStatus } from '../conversation-doc.ts';
 import { PLATFORMS } from '../platforms.ts';
+import { conversationsChanged } from './workspace-feed.ts';
 
 /**
  * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
@@ -36,6 +37,8 @@ export interface ConversationSummary {
 	lastMessageAt: string;
 	lastMessagePreview: string;
 	unreadCount: number;
+	/** Grows with every write of the row: of two copies of one conversation, the higher is newer. */
+	version: number;
 }
 
 export interface ConversationPage {
@@ -121,7 +124,7 @@ export async function getConversation(db: Queryable, scope: WorkspaceScope, id: 
 async function selectSummaries(db: Queryable, where: string[], values: unknown[], limit: number) {
 	const { rows } = await db.query(
 		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
-		        c.unread_count, pc.id as connection_id, pc.name as connection_name,
+		        c.unread_count, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
 		        ct.id as contact_id, ct.display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
 		   from conversations c
 		   join contacts ct on ct.id = c.contact_id
@@ -147,7 +150,8 @@ function toSummary(r: Record<string, any>): ConversationSummary {
 		labels: r.labels,
 		lastMessageAt: r.last_message_at.toISOString(),
 		lastMessagePreview: r.last_message_preview,
-		unreadCount: r.unread_count
+		unreadCount: r.unread_count,
+		version: Number(r.change_seq)
 	};
 }
 
@@ -159,52 +163,88 @@ function toSummary(r: Record<string, any>): ConversationSummary {
 export async function markRead(db: Queryable, scope: WorkspaceScope, id: string): Promise<void> {
 	scope.require('read');
 	if (!isUuid(id)) throw new AccessDenied('not_found');
-	await db.query(`update conversations set unread_count = 0, updated_at = now() where id = $1 and workspace_id = $2 and unread_count <> 0`, [
+	const { rowCount } = await db.query(`update conversations set unread_count = 0, updated_at = now() where id = $1 and workspace_id = $2 and unread_count <> 0`, [
 		id,
 		scope.workspaceId
 	]);
+	if (rowCount) conversationsChanged([{ workspaceId: scope.workspaceId, conversationId: id }]);
 }
 
 /**
- * The live inbox's changes feed: conversations of the workspace changed (new message, status,
- * assignee, labels) since `cursor`, oldest change first. Clients poll it every few seconds and
- * merge what comes back into the list they show; it works the same on PostgreSQL and on the
- * embedded database (which cannot deliver NOTIFY across connections).
+ * The changes feed: conversations of the workspace changed (new message, status, assignee, labels,
+ * read) since `cursor`, in the order of the transactions that wrote them. Browsers catch up through
+ * it once per (re)connect of the live channel (collab/README.md, "The workspace feed") and receive
+ * the rest pushed; integrations page through it.
+ *
+ * The cursor is (transaction id, conversation id) of the last row read. Only rows written by
+ * transactions older than every transaction still running are read (`pg_snapshot_xmin`), so a row
+ * a transaction commits after a later one was read cannot fall behind a cursor already handed
+ * out (migrations/0018). A long transaction anywhere on the server holds the feed back meanwhile.
  */
 export interface ConversationChanges {
 	items: ConversationSummary[];
-	/** Pass back as `since` on the next poll. */
+	/** Pass back as `since` on the next call. */
 	cursor: string;
-	/** True when more changes are waiting: poll again at once. */
+	/** True when more changes are waiting: ask again at once. */
 	more: boolean;
 }
 
 export const CHANGES_LIMIT = 100;
 
+const XID_CURSOR = /^x(\d{1,20})\|([0-9a-f-]{36})$/;
+
+function encodeChangeCursor(xid: string, id: string): string {
+	return Buffer.from(`x${xid}|${id}`).toString('base64url');
+}
+
+/** A feed cursor: the new (transaction) kind, or a timestamp one handed out before migration 0018. */
+function decodeChangeCursor(cursor: string): { xid: string; id: string } | { at: string; id: string } {
+	const text = Buffer.from(cursor, 'base64url').toString('utf8');
+	const match = XID_CURSOR.exec(text);
+	if (match && isUuid(match[2])) return { xid: match[1], id: match[2] };
+	return decodeCursor(cursor);
+}
+
 /** Where the changes feed starts for a client that has just loaded the list. */
 export async function changesCursor(db: Queryable, scope: WorkspaceScope): Promise<string> {
 	scope.require('read');
-	const { rows } = await db.query(
-		`select coalesce(max(updated_at), now())::text as at from conversations where workspace_id = $1`,
-		[scope.workspaceId]
-	);
-	return encodeCursor(rows[0].at, '00000000-0000-0000-0000-000000000000');
+	// Everything below the horizon is in the list just loaded or older; above it, the feed has it.
+	const { rows } = await db.query(`select (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text as xid`);
+	return encodeChangeCursor(rows[0].xid, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
 }
 
 export async function listConversationChanges(db: Queryable, scope: WorkspaceScope, since: string): Promise<ConversationChanges> {
 	scope.require('read');
-	const { at, id } = decodeCursor(since);
+	const cursor = decodeChangeCursor(since);
+	const values: unknown[] = [scope.workspaceId];
+	let after: string;
+	if ('xid' in cursor) {
+		values.push(cursor.xid, cursor.id);
+		after = '(c.change_xid, c.id) > ($2::text::xid8, $3::uuid)';
+	} else {
+		// An older timestamp cursor: once, everything written since its time, then transaction order.
+		values.push(cursor.at);
+		after = 'c.updated_at > $2::timestamptz';
+	}
 	const { rows: changed } = await db.query(
-		`select c.id, c.updated_at::text as changed_at from conversations c
-		  where c.workspace_id = $1 and (c.updated_at, c.id) > ($2::timestamptz, $3::uuid)
-		  order by c.updated_at, c.id
+		`select c.id, c.change_xid::text as xid from conversations c
+		  where c.workspace_id = $1 and ${after}
+		    and c.change_xid < pg_snapshot_xmin(pg_current_snapshot())
+		  order by c.change_xid, c.id
 		  limit ${CHANGES_LIMIT + 1}`,
-		[scope.workspaceId, at, id]
+		values
 	);
 	const more = changed.length > CHANGES_LIMIT;
 	const page = changed.slice(0, CHANGES_LIMIT);
 	const last = page.at(-1);
 	if (!last) return { items: [], cursor: since, more: false };
-	const rows = await selectSummaries(db, ['c.workspace_id = $1', 'c.id = any($2::uuid[])'], [scope.workspaceId, page.map((r) => r.id)], CHANGES_LIMIT);
-	return { items: rows.map(toSummary), cursor: encodeCursor(last.changed_at, last.id), more };
+	const items = await summariesOf(db, scope.workspaceId, page.map((r) => r.id));
+	return { items, cursor: encodeChangeCursor(last.xid, last.id), more };
+}
+
+/** The list rows of some conversations of one workspace (the live feed pushes them as they change). */
+export async function summariesOf(db: Queryable, workspaceId: string, ids: string[]): Promise<ConversationSummary[]> {
+	if (!ids.length) return [];
+	const rows = await selectSummaries(db, ['c.workspace_id = $1', 'c.id = any($2::uuid[])'], [workspaceId, ids], ids.length);
+	return rows.map(toSummary);
 }

@@ -4,6 +4,7 @@ import { NOTE_BODY_LIMIT, isUuid, type Note } from '../conversation-doc.ts';
 import type { WorkspaceScope } from './scope.ts';
 import type { LiveDocuments } from './ports.ts';
 import { errorMessage, logger } from './log.ts';
+import { notificationsCreated } from './workspace-feed.ts';
 
 /**
  * Internal notes: the one place a note row (and its @mention notifications) is written, for the
@@ -86,6 +87,7 @@ export async function writeNote(db: pg.Pool, scope: WorkspaceScope, conversation
 		return { createdAt: inserted.rows[0].created_at, mentions };
 	});
 	if (result) {
+		notificationsCreated(scope.workspaceId, result.mentions.filter((m) => m !== scope.userId));
 		return {
 			created: true,
 			note: { id, authorId: scope.userId, authorName: scope.principal.name, body: input.body, mentions: result.mentions, createdAt: result.createdAt.toISOString() }

@@ -107,3 +107,26 @@ export interface AccessChanges {
 export interface Ports {
 	live: LiveDocuments;
 }
+
+/**
+ * What changed in a workspace, pushed to its members' browsers over the live channel (the
+ * `workspace:<uuid>` document on `/collab`, see collab/README.md "The workspace feed").
+ * - `conversation`: these conversations' list rows changed (a message, status, assignee, labels,
+ *   read); the feed reads the rows once and pushes them to every member.
+ * - `notification`: a notification was created for this user (only their connections hear it).
+ * - `report`: the dashboard's figures may have changed.
+ */
+export type WorkspaceEvent =
+	| { type: 'conversation'; ids: string[] }
+	| { type: 'notification'; userId: string }
+	| { type: 'report' };
+
+/**
+ * Pushes workspace events to the members connected on every instance (through Redis when
+ * configured); implemented by collab/. Call it after the transaction that made the change has
+ * committed. Never throws and never waits: delivery runs in the background, and a browser that
+ * missed something catches up through `GET /api/v1/conversations/changes` when it reconnects.
+ */
+export interface WorkspaceFeed {
+	publish(workspaceId: string, event: WorkspaceEvent): void;
+}

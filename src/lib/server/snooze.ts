@@ -1,6 +1,7 @@
 import type { Queryable } from './db.ts';
 import type { LiveDocuments } from './ports.ts';
 import { errorMessage, logger } from './log.ts';
+import { conversationsChanged, notificationsCreated } from './workspace-feed.ts';
 
 const log = logger('snooze');
 
@@ -18,7 +19,7 @@ export interface WokenConversation {
  * the ingest worker). Rows are claimed with SKIP LOCKED, so two sweeps never wake one twice.
  */
 export async function wakeSnoozed(db: Queryable, live: LiveDocuments, limit = 500): Promise<WokenConversation[]> {
-	const { rows } = await db.query<{ id: string; workspace_id: string }>(
+	const { rows } = await db.query<{ id: string; workspace_id: string; assignee_id: string | null }>(
 		`with due as (
 		   select id from conversations
 		    where status = 'snoozed' and snoozed_until <= now()
@@ -37,9 +38,11 @@ export async function wakeSnoozed(db: Queryable, live: LiveDocuments, limit = 50
 		   insert into notifications (workspace_id, user_id, kind, conversation_id)
 		   select workspace_id, assignee_id, 'snooze_ended', id from woken where assignee_id is not null
 		 )
-		 select id, workspace_id from woken`,
+		 select id, workspace_id, assignee_id from woken`,
 		[limit]
 	);
+	conversationsChanged(rows.map((r) => ({ workspaceId: r.workspace_id, conversationId: r.id })));
+	for (const row of rows) if (row.assignee_id) notificationsCreated(row.workspace_id, [row.assignee_id]);
 	for (const row of rows) {
 		await live
 			.setMeta(row.workspace_id, row.id, { status: 'open', snoozedUntil: null }, { source: 'system', reason: 'snooze_ended' })

@@ -2,13 +2,14 @@ import { createContext } from 'svelte';
 import type { ConversationPage, ConversationSummary } from '$lib/server/conversations';
 import type { ApiClient } from '$lib/components/inbox/api';
 import type { LiveConversation } from './conversation.svelte';
+import type { LiveFeed } from './live.svelte';
 
 /**
  * The live conversation list of one inbox page. Filters, pages (keyset cursor, "load more"), and
- * the live part: it polls the changes feed (`GET /api/v1/conversations/changes?since=`) every few
- * seconds and merges what changed into the rows it shows, so new messages, assignments and status
- * changes appear for every agent without a reload. Polling is the transport because it works the
- * same on PostgreSQL and the embedded database, behind any proxy, and needs no server state.
+ * the live part: rows that change (new messages, assignments, status, labels, reads) are pushed
+ * over the workspace's live channel (`LiveFeed`) and merged into the rows it shows, newest
+ * version of each row winning. Each time the channel (re)connects, the list catches up once on
+ * what it missed through the changes feed (`GET /api/v1/conversations/changes?since=`).
  */
 
 export type ListFilter = 'mine' | 'unassigned' | 'all';
@@ -22,9 +23,6 @@ export interface ListFilters {
 }
 
 export const DEFAULT_FILTERS: ListFilters = { filter: 'all', status: '', platform: '', label: '', q: '' };
-
-/** @default 3000 ms between polls while the tab is visible. */
-export const POLL_MS = 3000;
 
 export interface InboxOptions {
 	api: ApiClient;
@@ -46,7 +44,7 @@ export class InboxList {
 	loadingMore = $state(false);
 	/** Set when the list could not be loaded; the UI offers a retry. */
 	failed = $state(false);
-	/** False while the changes feed cannot be reached. */
+	/** False while the live channel is down or the catch-up failed. */
 	live = $state(true);
 	/** The conversation open in the view, for highlighting and keyboard moves. */
 	selectedId: string | null = $state(null);
@@ -56,9 +54,10 @@ export class InboxList {
 	#api: ApiClient;
 	#me: string;
 	#cursor: string;
-	#timer: ReturnType<typeof setTimeout> | null = null;
 	#generation = 0;
-	#polling = false;
+	#catchingUp = false;
+	/** Called with rows pushed or caught up (alerts). */
+	onRows: ((rows: ConversationSummary[], previous: Map<string, ConversationSummary>) => void) | null = null;
 
 	constructor(options: InboxOptions) {
 		this.#api = options.api;
@@ -131,8 +130,12 @@ export class InboxList {
 	}
 
 	/** Merges changed conversations: updated in place, moved to their place, added or removed. */
-	apply(changed: ConversationSummary[]): void {
+	apply(incoming: ConversationSummary[]): void {
+		// Pushes can cross: of two copies of a row, the one with the higher version is newer.
+		const current = new Map(this.items.map((c) => [c.id, c]));
+		const changed = incoming.filter((c) => (current.get(c.id)?.version ?? -1) <= c.version);
 		if (!changed.length) return;
+		this.onRows?.(changed, current);
 		if (this.filters.q.trim()) {
 			// Whether a conversation matches a search is the server's to say.
 			void this.reload();
@@ -149,7 +152,7 @@ export class InboxList {
 		this.items = [...byId.values()].sort(compare);
 	}
 
-	/** Shows a change made here at once (the next poll confirms it). */
+	/** Shows a change made here at once (the pushed row confirms it). */
 	patch(id: string, patch: Partial<ConversationSummary>): void {
 		const index = this.items.findIndex((c) => c.id === id);
 		if (index < 0) return;
@@ -158,9 +161,10 @@ export class InboxList {
 		else this.items[index] = next;
 	}
 
-	async poll(): Promise<void> {
-		if (this.#polling) return;
-		this.#polling = true;
+	/** Reads what changed since the last look through the changes feed (after the channel (re)connects). */
+	async catchUp(): Promise<void> {
+		if (this.#catchingUp) return;
+		this.#catchingUp = true;
 		try {
 			for (let round = 0; round < 5; round++) {
 				const since = encodeURIComponent(this.#cursor);
@@ -173,29 +177,19 @@ export class InboxList {
 		} catch {
 			this.live = false;
 		} finally {
-			this.#polling = false;
+			this.#catchingUp = false;
 		}
 	}
 
-	/** Starts polling; returns the stop function (for an $effect's cleanup). */
-	start(): () => void {
-		let stopped = false;
-		const tick = async () => {
-			if (stopped) return;
-			if (document.visibilityState === 'visible') await this.poll();
-			if (!stopped) this.#timer = setTimeout(tick, POLL_MS);
-		};
-		const wake = () => {
-			if (document.visibilityState === 'visible') void this.poll();
-		};
-		this.#timer = setTimeout(tick, POLL_MS);
-		document.addEventListener('visibilitychange', wake);
-		window.addEventListener('online', wake);
+	/** Listens on the live channel; returns the stop function (for an $effect's cleanup). */
+	start(feed: LiveFeed): () => void {
+		const stopRows = feed.on((message) => {
+			if (message.type === 'conversations') this.apply(message.items);
+		});
+		const stopConnect = feed.onConnect(() => void this.catchUp());
 		return () => {
-			stopped = true;
-			if (this.#timer) clearTimeout(this.#timer);
-			document.removeEventListener('visibilitychange', wake);
-			window.removeEventListener('online', wake);
+			stopRows();
+			stopConnect();
 		};
 	}
 

@@ -1,12 +1,12 @@
 import type { NotificationView } from '$lib/server/notifications';
 import type { ApiClient } from '$lib/components/inbox/api';
-import { POLL_MS } from './inbox.svelte';
+import type { LiveFeed } from './live.svelte';
 
 /**
  * The signed-in member's notifications (mentions in notes, assignments) for the app shell's bell.
- * Polls `GET /api/v1/notifications` at the inbox list's cadence while the tab is visible; marking
- * read shows at once and is confirmed by the next poll. One instance per shell, owned by the
- * component that shows it (never a module singleton).
+ * Reads `GET /api/v1/notifications` when the live channel says one was created for this member
+ * and once on every (re)connect; marking read shows at once and is confirmed by a read. One
+ * instance per shell, owned by the component that shows it (never a module singleton).
  */
 export class NotificationFeed {
 	items: NotificationView[] = $state([]);
@@ -17,8 +17,8 @@ export class NotificationFeed {
 	failed = $state(false);
 
 	#api: ApiClient;
-	#timer: ReturnType<typeof setTimeout> | null = null;
 	#polling = false;
+	#again = false;
 	#generation = 0;
 
 	constructor(api: ApiClient) {
@@ -26,7 +26,11 @@ export class NotificationFeed {
 	}
 
 	async refresh(): Promise<void> {
-		if (this.#polling) return;
+		// One read at a time; a push during it reads once more after.
+		if (this.#polling) {
+			this.#again = true;
+			return;
+		}
 		this.#polling = true;
 		const generation = this.#generation;
 		try {
@@ -41,6 +45,10 @@ export class NotificationFeed {
 			this.failed = true;
 		} finally {
 			this.#polling = false;
+			if (this.#again) {
+				this.#again = false;
+				void this.refresh();
+			}
 		}
 	}
 
@@ -59,25 +67,15 @@ export class NotificationFeed {
 		}
 	}
 
-	/** Loads now and then polls; returns the stop function (for an $effect's cleanup). */
-	start(): () => void {
-		let stopped = false;
-		const tick = async () => {
-			if (stopped) return;
-			if (document.visibilityState === 'visible') await this.refresh();
-			if (!stopped) this.#timer = setTimeout(tick, POLL_MS);
-		};
-		const wake = () => {
-			if (document.visibilityState === 'visible') void this.refresh();
-		};
-		void tick();
-		document.addEventListener('visibilitychange', wake);
-		window.addEventListener('online', wake);
+	/** Listens on the live channel; returns the stop function (for an $effect's cleanup). */
+	start(feed: LiveFeed): () => void {
+		const stopMessages = feed.on((message) => {
+			if (message.type === 'notification') void this.refresh();
+		});
+		const stopConnect = feed.onConnect(() => void this.refresh());
 		return () => {
-			stopped = true;
-			if (this.#timer) clearTimeout(this.#timer);
-			document.removeEventListener('visibilitychange', wake);
-			window.removeEventListener('online', wake);
+			stopMessages();
+			stopConnect();
 		};
 	}
 }

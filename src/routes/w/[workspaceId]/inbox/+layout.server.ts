@@ -14,9 +14,10 @@ import { workspaceScope } from '../scope';
 export const load: LayoutServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
 	const { db, config } = services();
-	const [page, cursor, members, connections, canned] = await Promise.all([
+	// The cursor before the list: a row committed in between comes again through the feed, never not at all.
+	const cursor = await changesCursor(db, scope);
+	const [page, members, connections, canned] = await Promise.all([
 		listConversations(db, scope, { filter: 'all', limit: 30 }),
-		changesCursor(db, scope),
 		listMembers(db, scope),
 		listConnections(db, scope, config.origin ?? event.url.origin),
 		listCanned(db, scope)
