@@ -3,8 +3,8 @@
 -- transaction started: a transaction that started first and committed last wrote rows "in the
 -- past" of a cursor already handed out, and they were skipped. Each row now carries the id of the
 -- transaction that last wrote it (change_xid), and the feed reads only below the oldest transaction
--- still running (pg_snapshot_xmin): every row under that line is committed and no new one can
--- appear there. change_seq orders the writes of one row (its writers hold the row lock in turn),
+-- still running in this database (conversation_feed_horizon): every row under that line is
+-- committed and no new one can appear there. change_seq orders the writes of one row (its writers hold the row lock in turn),
 -- so a browser receiving two pushed versions of a row keeps the later one.
 create sequence conversation_change_seq;
 
@@ -22,6 +22,21 @@ $$;
 
 create trigger conversations_stamp_change before update on conversations
 	for each row execute function conversations_stamp_change();
+
+-- The oldest transaction id still running that may have written this database: the snapshot's
+-- running transactions, less those pg_stat_activity shows in another database of the server (a
+-- test cluster or a shared server runs many; they cannot write these rows). One it cannot place
+-- (finished meanwhile, prepared, hidden by permissions) counts, so the answer is never too high.
+create function conversation_feed_horizon() returns xid8 language sql volatile as $$
+	with snap as (select pg_current_snapshot() as s),
+	elsewhere as (
+		select backend_xid::text as xid from pg_stat_activity
+		 where backend_xid is not null and datname is distinct from current_database()
+	)
+	select coalesce(min(x), (select pg_snapshot_xmax(s) from snap))
+	  from snap, pg_snapshot_xip(snap.s) as x
+	 where (x::text::numeric % 4294967296)::text not in (select xid from elsewhere)
+$$;
 
 create index conversations_feed_idx on conversations (workspace_id, change_xid, id);
 

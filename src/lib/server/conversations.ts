@@ -177,9 +177,10 @@ export async function markRead(db: Queryable, scope: WorkspaceScope, id: string)
  * the rest pushed; integrations page through it.
  *
  * The cursor is (transaction id, conversation id) of the last row read. Only rows written by
- * transactions older than every transaction still running are read (`pg_snapshot_xmin`), so a row
- * a transaction commits after a later one was read cannot fall behind a cursor already handed
- * out (migrations/0018). A long transaction anywhere on the server holds the feed back meanwhile.
+ * transactions older than every transaction still running in this database are read
+ * (`conversation_feed_horizon()`, migrations/0018), so a row a transaction commits after a later
+ * one was read cannot fall behind a cursor already handed out. A long writing transaction holds
+ * the feed back until it ends; the live push does not wait for it.
  */
 export interface ConversationChanges {
 	items: ConversationSummary[];
@@ -209,7 +210,7 @@ function decodeChangeCursor(cursor: string): { xid: string; id: string } | { at:
 export async function changesCursor(db: Queryable, scope: WorkspaceScope): Promise<string> {
 	scope.require('read');
 	// Everything below the horizon is in the list just loaded or older; above it, the feed has it.
-	const { rows } = await db.query(`select (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - 1)::text as xid`);
+	const { rows } = await db.query(`select (conversation_feed_horizon()::text::numeric - 1)::text as xid`);
 	return encodeChangeCursor(rows[0].xid, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
 }
 
@@ -229,7 +230,7 @@ export async function listConversationChanges(db: Queryable, scope: WorkspaceSco
 	const { rows: changed } = await db.query(
 		`select c.id, c.change_xid::text as xid from conversations c
 		  where c.workspace_id = $1 and ${after}
-		    and c.change_xid < pg_snapshot_xmin(pg_current_snapshot())
+		    and c.change_xid < (select conversation_feed_horizon())
 		  order by c.change_xid, c.id
 		  limit ${CHANGES_LIMIT + 1}`,
 		values
