@@ -189,7 +189,7 @@ async function send(base: string, webhookUrl: string, label: string): Promise<Se
 		const customerId = `U${label.charCodeAt(0).toString(16)}${n.toString(16).padStart(31, '0')}`;
 		const signed = signedWebhook('line', { event: { kind: 'message', text, customerId }, credentials, webhookUrl, accountId: BENCH_ACCOUNT });
 		pending.push(
-			fetch(base + path, { method: 'POST', headers: signed.headers, body: signed.body }).then(async (res) => {
+			fetch(base + path, { method: 'POST', headers: signed.headers, body: new Uint8Array(signed.body) }).then(async (res) => {
 				await res.arrayBuffer();
 				if (res.status === 200) sent.push({ text, ackedAt: performance.now() });
 			})

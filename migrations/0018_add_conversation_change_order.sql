@@ -40,4 +40,10 @@ $$;
 
 create index conversations_feed_idx on conversations (workspace_id, change_xid, id);
 
+-- Alerts (issue 13, item 4), per user: a sound, and a desktop notification (the browser asks for
+-- permission once, when the user turns it on).
+alter table users
+	add column alert_sound boolean not null default true,
+	add column alert_desktop boolean not null default false;
+
 -- Down Migration

@@ -176,6 +176,18 @@ export const en = {
 	'notifications.someone': 'Someone',
 	'notifications.unread': 'Unread',
 	'notifications.loadFailed': 'Notifications could not be loaded.',
+	// Live alerts (issue 13): tab title, sound, desktop notifications, Profile → Alerts
+	'alerts.title': 'Alerts',
+	'alerts.intro': 'How ChatMai tells you about new messages on your conversations and unassigned ones, mentions and assignments while you look elsewhere.',
+	'alerts.sound': 'Play a sound',
+	'alerts.desktop': 'Show a desktop notification when ChatMai is not the tab in front',
+	'alerts.blocked': 'Your browser blocks notifications from ChatMai. Allow them in the browser’s site settings to turn this on.',
+	'alerts.save': 'Save alerts',
+	'alerts.saved': 'Alerts saved.',
+	'alerts.newMessage': 'New message from {name}',
+	'alerts.mention': '{name} mentioned you',
+	'alerts.assigned': '{name} assigned you a conversation',
+	'alerts.snoozeEnded': 'A snoozed conversation is back',
 
 	'inbox.title': 'Inbox',
 	'inbox.list.label': 'Conversations',

@@ -175,6 +175,18 @@ export const th: Catalog = {
 	'notifications.someone': 'มีคน',
 	'notifications.unread': 'ยังไม่ได้อ่าน',
 	'notifications.loadFailed': 'โหลดการแจ้งเตือนไม่สำเร็จ',
+	// Live alerts (issue 13): tab title, sound, desktop notifications, Profile → Alerts
+	'alerts.title': 'การแจ้งเตือน',
+	'alerts.intro': 'วิธีที่ ChatMai บอกคุณเมื่อมีข้อความใหม่ในแชทของคุณและแชทที่ยังไม่มีผู้รับผิดชอบ เมื่อมีคนกล่าวถึงคุณ หรือมอบหมายงานให้คุณ ขณะที่คุณดูหน้าอื่นอยู่',
+	'alerts.sound': 'เล่นเสียง',
+	'alerts.desktop': 'แสดงการแจ้งเตือนบนเดสก์ท็อปเมื่อ ChatMai ไม่ใช่แท็บที่เปิดอยู่',
+	'alerts.blocked': 'เบราว์เซอร์ของคุณบล็อกการแจ้งเตือนจาก ChatMai โปรดอนุญาตในการตั้งค่าเว็บไซต์ของเบราว์เซอร์เพื่อเปิดใช้',
+	'alerts.save': 'บันทึกการแจ้งเตือน',
+	'alerts.saved': 'บันทึกการแจ้งเตือนแล้ว',
+	'alerts.newMessage': 'ข้อความใหม่จาก {name}',
+	'alerts.mention': '{name} กล่าวถึงคุณ',
+	'alerts.assigned': '{name} มอบหมายแชทให้คุณ',
+	'alerts.snoozeEnded': 'แชทที่เลื่อนไว้กลับมาแล้ว',
 
 	'inbox.title': 'กล่องข้อความ',
 	'inbox.list.label': 'รายการแชต',

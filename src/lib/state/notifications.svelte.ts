@@ -19,6 +19,9 @@ export class NotificationFeed {
 	#api: ApiClient;
 	#polling = false;
 	#again = false;
+	#seen: Set<string> | null = null;
+	/** Called with notifications not seen before, from the second read on (alerts). */
+	onNew: ((items: NotificationView[]) => void) | null = null;
 	#generation = 0;
 
 	constructor(api: ApiClient) {
@@ -37,8 +40,11 @@ export class NotificationFeed {
 			const page = await this.#api.get<{ items: NotificationView[]; unread: number }>('/notifications?limit=20');
 			// A mark-read sent meanwhile wins over this older answer.
 			if (generation !== this.#generation) return;
+			const fresh = this.#seen ? page.items.filter((n) => !this.#seen!.has(n.id)) : [];
+			this.#seen = new Set([...(this.#seen ?? []), ...page.items.map((n) => n.id)]);
 			this.items = page.items;
 			this.unread = page.unread;
+			if (fresh.length) this.onNew?.(fresh);
 			this.loaded = true;
 			this.failed = false;
 		} catch {

@@ -3,6 +3,7 @@ import { getWorkspace, listWorkspaces } from '$lib/server/accounts';
 import { setSessionWorkspace } from '$lib/server/auth/session';
 import { services } from '$lib/server/services';
 import { workspaceScope } from './scope';
+import { getAlertSettings } from '$lib/server/alerts';
 
 /** The app shell: this workspace, the others the user can switch to, and what their role allows. */
 export const load: LayoutServerLoad = async (event) => {
@@ -13,8 +14,9 @@ export const load: LayoutServerLoad = async (event) => {
 	if (principal.kind === 'session' && principal.workspaceId !== scope.workspaceId) {
 		await setSessionWorkspace(db, principal.credentialId, scope.workspaceId);
 	}
-	const [workspace, workspaces] = await Promise.all([getWorkspace(db, scope), listWorkspaces(db, principal.userId)]);
+	const [workspace, workspaces, alerts] = await Promise.all([getWorkspace(db, scope), listWorkspaces(db, principal.userId), getAlertSettings(db, scope.userId)]);
 	return {
+		alerts,
 		workspace,
 		workspaces: workspaces.map(({ id, name, role }) => ({ id, name, role })),
 		can: {

@@ -8,13 +8,24 @@ import { clientIp } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
 import { failure, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
+import { getAlertSettings, setAlertSettings } from '$lib/server/alerts';
 
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
-	return { emailVerified: await isEmailVerified(services().db, scope.userId) };
+	const { db } = services();
+	const [emailVerified, alerts] = await Promise.all([isEmailVerified(db, scope.userId), getAlertSettings(db, scope.userId)]);
+	return { emailVerified, alerts };
 };
 
 export const actions: Actions = {
+	/** Sound and desktop notifications for this user (the browser asked for permission before posting). */
+	alerts: async (event) => {
+		const scope = await workspaceScope(event);
+		const data = await event.request.formData();
+		await setAlertSettings(services().db, scope.userId, { sound: data.get('sound') === 'on', desktop: data.get('desktop') === 'on' });
+		return { alertsSaved: true };
+	},
+
 	/** Mails a new verification link to the account's address. */
 	resendVerification: async (event) => {
 		const scope = await workspaceScope(event);
