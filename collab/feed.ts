@@ -8,6 +8,7 @@ import { summariesOf } from '../src/lib/server/conversations.ts';
 import { colorFor } from '../src/lib/conversation-doc.ts';
 import { workspaceFeedName, type FeedMessage } from '../src/lib/live-feed.ts';
 import { errorMessage, logger } from '../src/lib/server/log.ts';
+import { reportsChanged } from '../src/lib/server/report-freshness.ts';
 import { CollabDenied } from './extensions/auth.ts';
 import type { CollabContext, FeedContext } from './context.ts';
 
@@ -61,6 +62,8 @@ interface Envelope {
 	workspaceId: string;
 	/** Only this user's connections; every member's when absent. */
 	userId?: string;
+	/** The dashboard's figures moved: the instance's cached reports of the workspace are stale. */
+	report?: true;
 	payload: string;
 }
 
@@ -164,7 +167,7 @@ export class WorkspaceFeedServer implements Extension, WorkspaceFeed {
 		const fire = () => {
 			this.reportTimers.delete(workspaceId);
 			this.lastReport.set(workspaceId, Date.now());
-			this.track(this.send({ workspaceId, payload: encode({ type: 'report' }) }));
+			this.track(this.send({ workspaceId, report: true, payload: encode({ type: 'report' }) }));
 		};
 		if (wait <= 0) return fire();
 		const timer = setTimeout(fire, wait);
@@ -194,7 +197,8 @@ export class WorkspaceFeedServer implements Extension, WorkspaceFeed {
 	}
 
 	/** Hands a message to this instance's feed connections of the workspace. */
-	private deliver({ workspaceId, userId, payload }: Envelope): void {
+	private deliver({ workspaceId, userId, report, payload }: Envelope): void {
+		if (report) reportsChanged(workspaceId);
 		const document = this.hocuspocus?.documents.get(workspaceFeedName(workspaceId));
 		if (!document) return;
 		for (const connection of document.connections.keys()) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Queryable } from './db.ts';
 import type { WorkspaceScope } from './scope.ts';
+import { reportGeneration } from './report-freshness.ts';
 
 /**
  * The supervisor's dashboard and `GET /api/v1/reports/overview`: volumes, response and resolution
@@ -330,7 +331,7 @@ export async function overviewReport(db: Queryable, scope: WorkspaceScope, optio
 /** @default 10 s: less than the dashboard's 15-second refresh, so every refresh sees newer figures. */
 export const REPORT_MAX_AGE_MS = 10_000;
 
-const recent = new Map<string, { madeAt: number; report: Promise<OverviewReport> }>();
+const recent = new Map<string, { madeAt: number; report: Promise<OverviewReport>; generation: number }>();
 
 /**
  * The overview as of at most `maxAgeMs` ago. The figures are the same for every member of a
@@ -343,10 +344,11 @@ export function recentOverviewReport(db: Queryable, scope: WorkspaceScope, query
 	const key = `${scope.workspaceId}|${period}`;
 	const now = Date.now();
 	const hit = recent.get(key);
-	if (hit && now - hit.madeAt < maxAgeMs) return hit.report;
+	const generation = reportGeneration(scope.workspaceId);
+	if (hit && now - hit.madeAt < maxAgeMs && hit.generation === generation) return hit.report;
 	for (const [k, v] of recent) if (now - v.madeAt >= maxAgeMs) recent.delete(k);
 	const report = overviewReport(db, scope, { period });
-	recent.set(key, { madeAt: now, report });
+	recent.set(key, { madeAt: now, report, generation });
 	// A failure is not remembered: the next request tries again.
 	report.catch(() => {
 		if (recent.get(key)?.report === report) recent.delete(key);
