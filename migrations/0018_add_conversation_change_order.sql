@@ -46,4 +46,8 @@ alter table users
 	add column alert_sound boolean not null default true,
 	add column alert_desktop boolean not null default false;
 
+-- A reply that failed in the end is notified to the member who wrote it.
+alter table notifications drop constraint notifications_kind_check;
+alter table notifications add constraint notifications_kind_check check (kind in ('mention', 'assigned', 'snooze_ended', 'send_failed'));
+
 -- Down Migration

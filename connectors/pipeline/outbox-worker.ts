@@ -7,6 +7,7 @@ import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from '
 import { callContext, type ConnectionCache, type ConnectorRegistry, type PlatformEndpoints } from './connections.ts';
 import type { DeliveryError } from '../../src/lib/delivery-errors.ts';
 import { failureOf, windowFailure } from './delivery-error.ts';
+import { notificationsCreated } from '../../src/lib/server/workspace-feed.ts';
 
 /**
  * Stage 3 of the pipeline: agent replies are commands. `replies.ts` writes an outbox row; this
@@ -191,6 +192,7 @@ export class OutboxWorker {
 			);
 			return;
 		}
+		let failedAuthor: string | null = null;
 		const message = await transaction(db, async (client) => {
 			const { rowCount } = await client.query(
 				`update outbox set state = $2, last_error = $3, platform_message_id = $4, updated_at = now() where id = $1 and state = 'sending'`,
@@ -219,6 +221,15 @@ export class OutboxWorker {
 					]);
 				}
 			}
+			if (outcome.state === 'failed') {
+				const notified = await client.query<{ user_id: string }>(
+					`insert into notifications (workspace_id, user_id, kind, conversation_id, excerpt)
+					 select workspace_id, author_id, 'send_failed', conversation_id, left(body, 140) from outbox where id = $1 and author_id is not null
+					 returning user_id`,
+					[row.id]
+				);
+				failedAuthor = notified.rows[0]?.user_id ?? null;
+			}
 			const { rows } = await client.query<MirrorRow>(
 				`with updated as (
 				   update messages set delivery_state = $2, delivery_error = $3::jsonb, platform_message_id = coalesce($4, platform_message_id)
@@ -230,6 +241,7 @@ export class OutboxWorker {
 			return rows[0];
 		});
 		log.info(outcome.state === 'sent' ? 'sent' : 'failed', { outbox_id: row.id, connection_id: row.connection_id, platform: row.platform, attempts: row.attempts });
+		if (failedAuthor) notificationsCreated(row.workspace_id, [failedAuthor]);
 		if (message) await mirrorMessages(db, this.#o.live, [message], () => ({ source: 'outbox' }));
 	}
 

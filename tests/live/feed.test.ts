@@ -116,6 +116,23 @@ describe('the workspace feed', () => {
 		disconnect(mentioned, author);
 	});
 
+	it('tells the author of a reply the platform refused, with a notification they can read', async () => {
+		const member = listen(two.url, owner.workspaceId, owner.token);
+		expect(await member.ready).toBe(true);
+		const text = `Can you hold it for me? ${crypto.randomUUID().slice(0, 8)}`;
+		const customerId = `U${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}${'0'.repeat(20)}`;
+		expect((await deliver(line.connection.webhookUrl, webhookFor(line, { kind: 'message', text, customerId }))).status).toBe(200);
+		const row = await waitFor(() => member.rows().find((r) => r.lastMessagePreview === text), 'the customer row');
+		const before = member.messages.filter((m) => m.type === 'notification').length;
+		line.fake.failNext(1, 400);
+		const res = await owner.client.post(`/api/v1/conversations/${row.id}/replies`, { body: 'Held until Friday' }, { 'idempotency-key': crypto.randomUUID() });
+		expect(res.status).toBe(202);
+		await waitFor(() => member.messages.filter((m) => m.type === 'notification').length > before, 'the notification push');
+		const list = await owner.client.get('/api/v1/notifications');
+		expect(list.json.items[0]).toMatchObject({ kind: 'send_failed', conversationId: row.id, excerpt: 'Held until Friday', read: false });
+		disconnect(member);
+	});
+
 	it('closes the feed on the other instance when the member is removed from the workspace', async () => {
 		const fx = await createFixture(db);
 		const leaving = listen(two.url, fx.workspaceId, fx.agentA.token);

@@ -188,6 +188,8 @@ export const en = {
 	'alerts.mention': '{name} mentioned you',
 	'alerts.assigned': '{name} assigned you a conversation',
 	'alerts.snoozeEnded': 'A snoozed conversation is back',
+	'alerts.sendFailed': 'Your reply could not be sent',
+	'notifications.sendFailed': 'Your reply could not be sent: open the conversation to send it again',
 
 	'inbox.title': 'Inbox',
 	'inbox.list.label': 'Conversations',

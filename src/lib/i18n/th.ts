@@ -187,6 +187,8 @@ export const th: Catalog = {
 	'alerts.mention': '{name} กล่าวถึงคุณ',
 	'alerts.assigned': '{name} มอบหมายแชทให้คุณ',
 	'alerts.snoozeEnded': 'แชทที่เลื่อนไว้กลับมาแล้ว',
+	'alerts.sendFailed': 'ส่งข้อความตอบกลับของคุณไม่สำเร็จ',
+	'notifications.sendFailed': 'ส่งข้อความตอบกลับของคุณไม่สำเร็จ เปิดแชทเพื่อส่งอีกครั้ง',
 
 	'inbox.title': 'กล่องข้อความ',
 	'inbox.list.label': 'รายการแชต',

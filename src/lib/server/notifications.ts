@@ -4,12 +4,13 @@ import { isUuid, type WorkspaceScope } from './scope.ts';
 /**
  * The signed-in member's notifications in a workspace: @mentions in notes and assignments,
  * written by the collab projection (collab/extensions/projection.ts) when the change is made, and
- * snoozes that ran out on conversations assigned to them (snooze.ts).
+ * snoozes that ran out on conversations assigned to them (snooze.ts), and their replies that
+ * failed in the end (connectors/pipeline/outbox-worker.ts).
  */
 
 export interface NotificationView {
 	id: string;
-	kind: 'mention' | 'assigned' | 'snooze_ended';
+	kind: 'mention' | 'assigned' | 'snooze_ended' | 'send_failed';
 	conversationId: string | null;
 	actor: { id: string; name: string } | null;
 	excerpt: string;

@@ -6,8 +6,8 @@ import type { Translate } from '$lib/i18n/types';
 
 /**
  * Alerts for a member looking elsewhere: a new message on their conversations or an unassigned
- * one (from the rows the live channel pushes), a mention, an assignment or a snooze that ended
- * (from new notifications). Each plays a short sound and, while the tab is not in front, shows a
+ * one (from the rows the live channel pushes), a mention, an assignment, a reply of theirs that
+ * failed or a snooze that ended (from new notifications). Each plays a short sound and, while the tab is not in front, shows a
  * desktop notification (the Notifications API, when the user turned it on in Profile and the
  * browser allowed it) and counts towards the number in the tab title. One per workspace shell.
  */
@@ -66,7 +66,14 @@ export class Alerts {
 		for (const n of items) {
 			if (n.read) continue;
 			const name = n.actor?.name ?? t('notifications.someone');
-			const title = n.kind === 'mention' ? t('alerts.mention', { name }) : n.kind === 'assigned' ? t('alerts.assigned', { name }) : t('alerts.snoozeEnded');
+			const title =
+				n.kind === 'mention'
+					? t('alerts.mention', { name })
+					: n.kind === 'assigned'
+						? t('alerts.assigned', { name })
+						: n.kind === 'send_failed'
+							? t('alerts.sendFailed')
+							: t('alerts.snoozeEnded');
 			this.raise(title, n.excerpt, n.conversationId ? `${base}/inbox/${n.conversationId}` : `${base}/inbox`);
 		}
 	}
