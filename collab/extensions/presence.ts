@@ -28,7 +28,8 @@ export class Presence implements Extension {
 		// Updates relayed from another instance were stamped there.
 		if (!connection) return;
 		const context = connection.context as CollabContext | undefined;
-		if (context?.kind !== 'agent') {
+		// Members on a conversation, and on the workspace feed (the floor's "online now").
+		if (context?.kind !== 'agent' && context?.kind !== 'feed') {
 			states.clear();
 			return;
 		}

@@ -79,15 +79,19 @@ test('a mention rings the bell and shows in the tab title without a request to t
 	await context.close();
 });
 
-test('the dashboard counts a new customer message without a reload', async ({ browser }) => {
+test('the dashboard counts a new customer message and the floor its wait, without a reload', async ({ browser }) => {
 	const { context, page } = await logIn(browser, SUPERVISOR);
 	await page.goto(`/w/${shop.workspaceId}/dashboard?period=today`);
 	await connected(page);
 	const seen = watch(page);
 	const before = await figure(page, 'card-customer-messages');
+	const waiting = await figure(page, 'floor-waiting');
+	// The supervisor has the app open: the floor shows them online.
+	await expect(page.getByTestId('floor-member').filter({ hasText: 'Malee' })).toHaveAttribute('data-online', 'yes');
 
 	await shop.customerWrites(`live: dashboard, do you deliver on Sunday? ${Date.now()}`);
 	await expect.poll(() => figure(page, 'card-customer-messages')).toBe(before + 1);
+	await expect.poll(() => figure(page, 'floor-waiting')).toBe(waiting + 1);
 
 	expect(seen.feedRequests()).toBe(0);
 	expect(seen.reloads()).toBe(0);

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import type { ApiClient } from '$lib/components/inbox/api';
 import { parseFeedMessage, workspaceFeedName, type FeedMessage } from '$lib/live-feed';
+import type { PresenceUser } from '$lib/conversation-doc';
 
 /**
  * The live channel of one workspace: a read-only `workspace:<uuid>` document on `/collab` that
@@ -17,6 +18,8 @@ export class LiveFeed {
 	connected = $state(false);
 	/** The server refused the channel (signed out, no longer a member). */
 	denied: string | null = $state(null);
+	/** Members with the app open in this workspace now, one entry per user (presence on the feed). */
+	online: PresenceUser[] = $state([]);
 
 	readonly workspaceId: string;
 	#api: ApiClient;
@@ -69,12 +72,22 @@ export class LiveFeed {
 			onClose: () => {
 				this.connected = false;
 			},
+			onAwarenessChange: ({ states }) => {
+				const byUser = new Map<string, PresenceUser>();
+				for (const state of states) {
+					const user = state.user as PresenceUser | undefined;
+					if (user?.id) byUser.set(user.id, user);
+				}
+				this.online = [...byUser.values()];
+			},
 			onStateless: ({ payload }) => {
 				const message = parseFeedMessage(payload);
 				if (message) for (const listener of this.#listeners) listener(message);
 			}
 		});
 		this.#provider.attach();
+		// Present on the floor while this tab is open (the server stamps who).
+		this.#provider.setAwarenessField('online', true);
 		const online = () => void this.#socket?.connect();
 		window.addEventListener('online', online);
 		return () => {
