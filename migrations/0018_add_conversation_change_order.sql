@@ -50,4 +50,37 @@ alter table users
 alter table notifications drop constraint notifications_kind_check;
 alter table notifications add constraint notifications_kind_check check (kind in ('mention', 'assigned', 'snooze_ended', 'send_failed'));
 
+-- A conversation with a reply that failed in the end is marked on its list row and found with the
+-- list's "failed" filter: how many of its messages are failed now, kept by trigger whoever changes
+-- a delivery state (the outbox worker, a retry, a disconnected connection, retention).
+alter table conversations add column failed_replies integer not null default 0;
+update conversations c set failed_replies = f.n
+  from (select conversation_id, count(*)::int as n from messages where delivery_state = 'failed' group by conversation_id) f
+ where f.conversation_id = c.id;
+
+create function messages_count_failed() returns trigger language plpgsql as $$
+declare
+	delta integer := 0;
+	conversation uuid;
+begin
+	if tg_op in ('UPDATE', 'DELETE') and old.delivery_state = 'failed' then
+		delta := delta - 1;
+		conversation := old.conversation_id;
+	end if;
+	if tg_op in ('INSERT', 'UPDATE') and new.delivery_state = 'failed' then
+		delta := delta + 1;
+		conversation := new.conversation_id;
+	end if;
+	if delta <> 0 then
+		update conversations set failed_replies = greatest(failed_replies + delta, 0), updated_at = now() where id = conversation;
+	end if;
+	return null;
+end
+$$;
+
+create trigger messages_count_failed after insert or update of delivery_state or delete on messages
+	for each row execute function messages_count_failed();
+
+create index conversations_failed_idx on conversations (workspace_id) where failed_replies > 0;
+
 -- Down Migration

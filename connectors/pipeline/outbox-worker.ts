@@ -7,7 +7,7 @@ import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from '
 import { callContext, type ConnectionCache, type ConnectorRegistry, type PlatformEndpoints } from './connections.ts';
 import type { DeliveryError } from '../../src/lib/delivery-errors.ts';
 import { failureOf, windowFailure } from './delivery-error.ts';
-import { notificationsCreated } from '../../src/lib/server/workspace-feed.ts';
+import { conversationsChanged, notificationsCreated } from '../../src/lib/server/workspace-feed.ts';
 
 /**
  * Stage 3 of the pipeline: agent replies are commands. `replies.ts` writes an outbox row; this
@@ -241,6 +241,7 @@ export class OutboxWorker {
 			return rows[0];
 		});
 		log.info(outcome.state === 'sent' ? 'sent' : 'failed', { outbox_id: row.id, connection_id: row.connection_id, platform: row.platform, attempts: row.attempts });
+		if (outcome.state === 'failed') conversationsChanged([{ workspaceId: row.workspace_id, conversationId: row.conversation_id }]);
 		if (failedAuthor) notificationsCreated(row.workspace_id, [failedAuthor]);
 		if (message) await mirrorMessages(db, this.#o.live, [message], () => ({ source: 'outbox' }));
 	}

@@ -7,6 +7,7 @@ import { MIRROR_COLUMNS, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import type { ReplyDeps } from './replies.ts';
 import { explainWindow } from './window.ts';
 import type { Platform } from '../types.ts';
+import { conversationsChanged } from '../../src/lib/server/workspace-feed.ts';
 
 /**
  * Retrying a failed reply: `POST /api/v1/conversations/:id/messages/:messageId/retry`. The same
@@ -66,6 +67,7 @@ export async function retryReply(deps: ReplyDeps, scope: WorkspaceScope, convers
 	});
 	// Another agent's retry got there first.
 	if (!message) throw new RetryRefused('not_failed', 'This message has not failed: it is sent or on its way.');
+	conversationsChanged([{ workspaceId: scope.workspaceId, conversationId }]);
 	log.info('retry_queued', { workspace_id: scope.workspaceId, conversation_id: conversationId, message_id: messageId, outbox_id: target.outbox_id, platform: target.platform });
 
 	try {

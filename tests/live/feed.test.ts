@@ -116,7 +116,7 @@ describe('the workspace feed', () => {
 		disconnect(mentioned, author);
 	});
 
-	it('tells the author of a reply the platform refused, with a notification they can read', async () => {
+	it('tells the author of a reply the platform refused, and marks its row for the failed filter', async () => {
 		const member = listen(two.url, owner.workspaceId, owner.token);
 		expect(await member.ready).toBe(true);
 		const text = `Can you hold it for me? ${crypto.randomUUID().slice(0, 8)}`;
@@ -130,6 +130,12 @@ describe('the workspace feed', () => {
 		await waitFor(() => member.messages.filter((m) => m.type === 'notification').length > before, 'the notification push');
 		const list = await owner.client.get('/api/v1/notifications');
 		expect(list.json.items[0]).toMatchObject({ kind: 'send_failed', conversationId: row.id, excerpt: 'Held until Friday', read: false });
+		// Marked on its list row, pushed, and found with the "failed" filter.
+		await waitFor(() => member.rows().some((r) => r.id === row.id && r.failedReplies === 1), 'the row marked failed');
+		const failed = await owner.client.get('/api/v1/conversations?filter=failed');
+		expect(failed.json.items.map((c: { id: string }) => c.id)).toContain(row.id);
+		const all = await owner.client.get('/api/v1/conversations?filter=failed&limit=100');
+		expect(all.json.items.every((c: { failedReplies: number }) => c.failedReplies > 0)).toBe(true);
 		disconnect(member);
 	});
 

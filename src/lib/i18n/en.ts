@@ -214,6 +214,9 @@ export const en = {
 	'inbox.filter.mine': 'Mine',
 	'inbox.filter.unassigned': 'Unassigned',
 	'inbox.filter.all': 'All',
+	// Failed replies on the list (issue 13): filter and row mark
+	'inbox.filter.failed': 'Failed',
+	'inbox.row.failed': '{count} failed',
 	'inbox.filter.status': 'Status',
 	'inbox.filter.anyStatus': 'Any status',
 	'inbox.filter.platform': 'Platform',

@@ -212,6 +212,9 @@ export const th: Catalog = {
 	'inbox.filter.label': 'แสดงแชต',
 	'inbox.filter.mine': 'ของฉัน',
 	'inbox.filter.unassigned': 'ยังไม่มีคนรับ',
+	// Failed replies on the list (issue 13): filter and row mark
+	'inbox.filter.failed': 'ส่งไม่สำเร็จ',
+	'inbox.row.failed': 'ส่งไม่สำเร็จ {count}',
 	'inbox.filter.all': 'ทั้งหมด',
 	'inbox.filter.status': 'สถานะ',
 	'inbox.filter.anyStatus': 'ทุกสถานะ',

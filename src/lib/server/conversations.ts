@@ -12,8 +12,8 @@ import { conversationsChanged } from './workspace-feed.ts';
  */
 
 export const listQuery = z.object({
-	/** mine: assigned to me; unassigned; all. @default 'all' */
-	filter: z.enum(['mine', 'unassigned', 'all']).default('all'),
+	/** mine: assigned to me; unassigned; failed: a reply failed in the end; all. @default 'all' */
+	filter: z.enum(['mine', 'unassigned', 'failed', 'all']).default('all'),
 	status: z.enum(STATUSES).optional(),
 	platform: z.enum(PLATFORMS).optional(),
 	connectionId: z.string().uuid().optional(),
@@ -37,6 +37,8 @@ export interface ConversationSummary {
 	lastMessageAt: string;
 	lastMessagePreview: string;
 	unreadCount: number;
+	/** Replies in it whose delivery failed in the end (retry them from the conversation). */
+	failedReplies: number;
 	/** Grows with every write of the row: of two copies of one conversation, the higher is newer. */
 	version: number;
 }
@@ -82,6 +84,7 @@ export async function listConversations(db: Queryable, scope: WorkspaceScope, ra
 
 	if (query.filter === 'mine') where.push(`c.assignee_id = ${param(scope.userId)}`);
 	if (query.filter === 'unassigned') where.push('c.assignee_id is null');
+	if (query.filter === 'failed') where.push('c.failed_replies > 0');
 	if (query.status) where.push(`c.status = ${param(query.status)}`);
 	if (query.platform) where.push(`c.platform = ${param(query.platform)}`);
 	if (query.connectionId) where.push(`c.connection_id = ${param(query.connectionId)}`);
@@ -124,7 +127,7 @@ export async function getConversation(db: Queryable, scope: WorkspaceScope, id: 
 async function selectSummaries(db: Queryable, where: string[], values: unknown[], limit: number) {
 	const { rows } = await db.query(
 		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
-		        c.unread_count, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
+		        c.unread_count, c.failed_replies, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
 		        ct.id as contact_id, ct.display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
 		   from conversations c
 		   join contacts ct on ct.id = c.contact_id
@@ -151,6 +154,7 @@ function toSummary(r: Record<string, any>): ConversationSummary {
 		lastMessageAt: r.last_message_at.toISOString(),
 		lastMessagePreview: r.last_message_preview,
 		unreadCount: r.unread_count,
+		failedReplies: r.failed_replies,
 		version: Number(r.change_seq)
 	};
 }

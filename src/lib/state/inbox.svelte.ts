@@ -12,7 +12,7 @@ import type { LiveFeed } from './live.svelte';
  * what it missed through the changes feed (`GET /api/v1/conversations/changes?since=`).
  */
 
-export type ListFilter = 'mine' | 'unassigned' | 'all';
+export type ListFilter = 'mine' | 'unassigned' | 'failed' | 'all';
 
 export interface ListFilters {
 	filter: ListFilter;
@@ -123,6 +123,7 @@ export class InboxList {
 		const f = this.filters;
 		if (f.filter === 'mine' && c.assignee?.id !== this.#me) return false;
 		if (f.filter === 'unassigned' && c.assignee) return false;
+		if (f.filter === 'failed' && !c.failedReplies) return false;
 		if (f.status && c.status !== f.status) return false;
 		if (f.platform && c.platform !== f.platform) return false;
 		if (f.label && !c.labels.includes(f.label)) return false;
