@@ -58,6 +58,34 @@ test('a new customer message appears in the list without a reload or a request t
 	await context.close();
 });
 
+test('a reply the platform refuses is marked on its row, notified, and found with the failed filter', async ({ browser }) => {
+	const text = `live: can you deliver today? ${Date.now()}`;
+	const conversationId = await shop.customerWrites(text);
+	const { context, page } = await logIn(browser, OWNER);
+	await page.goto(`/w/${shop.workspaceId}/inbox`);
+	await connected(page);
+	const seen = watch(page);
+	const row = page.getByTestId('conversation-row').filter({ hasText: text });
+	await expect(row).toBeVisible();
+	await expect(row.getByTestId('row-failed')).toHaveCount(0);
+
+	shop.fake.failNext(1, 400);
+	const reply = await shop.rest('POST', `/api/v1/conversations/${conversationId}/replies`, { body: 'Yes, before 6 pm.' }, { 'idempotency-key': `live-${Date.now()}` });
+	expect(reply.status, JSON.stringify(reply.json)).toBe(202);
+	const failedRow = page.getByTestId('conversation-row').filter({ hasText: 'Yes, before 6 pm.' });
+	await expect(failedRow.getByTestId('row-failed')).toBeVisible();
+	await page.getByTestId('notifications-toggle').click();
+	await expect(page.getByTestId('notification').first()).toContainText('Your reply could not be sent');
+	await page.getByTestId('notifications-toggle').click();
+	expect(seen.feedRequests()).toBe(0);
+
+	await page.getByTestId('filter-failed').click();
+	await expect(page.getByTestId('conversation-row').filter({ hasText: 'Yes, before 6 pm.' })).toHaveCount(1);
+	await expect(page.getByTestId('conversation-row').filter({ hasNot: page.getByTestId('row-failed') })).toHaveCount(0);
+	expect(seen.reloads()).toBe(0);
+	await context.close();
+});
+
 test('a mention rings the bell and shows in the tab title without a request to the changes feed', async ({ browser }) => {
 	const conversationId = await shop.customerWrites(`live: a question for Somchai ${Date.now()}`);
 	const members = await shop.rest('GET', '/api/v1/members');
