@@ -83,4 +83,16 @@ create trigger messages_count_failed after insert or update of delivery_state or
 
 create index conversations_failed_idx on conversations (workspace_id) where failed_replies > 0;
 
+-- Web Push: each browser (a phone with the app installed) a member asked to be alerted on while
+-- ChatMai is closed. Removed when the push service says it is gone (404/410) or the user says so.
+create table push_subscriptions (
+	id uuid primary key default gen_random_uuid(),
+	user_id uuid not null references users (id) on delete cascade,
+	endpoint text not null unique check (length(endpoint) <= 2000),
+	p256dh text not null check (length(p256dh) <= 200),
+	auth text not null check (length(auth) <= 100),
+	created_at timestamptz not null default now()
+);
+create index push_subscriptions_user_idx on push_subscriptions (user_id);
+
 -- Down Migration

@@ -6,10 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../src/lib/server/env.ts';
 import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
-import { logger, setLogLevel } from '../src/lib/server/log.ts';
+import { errorMessage, logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
 import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
 import { provideWorkspaceFeed, clearWorkspaceFeed } from '../src/lib/server/workspace-feed.ts';
+import type { WorkspaceFeed } from '../src/lib/server/ports.ts';
+import { pushLatestNotification } from '../src/lib/server/push.ts';
+import { loadVapidKeys } from './push-keys.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
 import { connectors } from '../connectors/registry.ts';
@@ -63,10 +66,19 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	});
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
 	const mailer = config.smtpUrl ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : createLogMailer();
-	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer };
+	const vapid = await loadVapidKeys(config);
+	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer, vapid };
 	provideServices(services);
 	provideAccessChanges(collab.access);
-	provideWorkspaceFeed(collab.feed);
+	// Pushed to open tabs over /collab, and to the member's subscribed browsers by Web Push.
+	const feed: WorkspaceFeed = {
+		publish(workspaceId, event) {
+			collab.feed.publish(workspaceId, event);
+			if (event.type !== 'notification') return;
+			pushLatestNotification(pool, vapid, workspaceId, event.userId).catch((error) => log.warn('push_failed', { error: errorMessage(error) }));
+		}
+	};
+	provideWorkspaceFeed(feed);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
@@ -105,7 +117,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
 			clearAccessChanges(collab.access);
-			clearWorkspaceFeed(collab.feed);
+			clearWorkspaceFeed(feed);
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

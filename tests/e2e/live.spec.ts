@@ -125,3 +125,40 @@ test('the dashboard counts a new customer message and the floor its wait, withou
 	expect(seen.reloads()).toBe(0);
 	await context.close();
 });
+
+test('with desktop alerts on, a new unassigned conversation raises a desktop notification and the title count while the tab is away', async ({ browser }) => {
+	const { context, page } = await logIn(browser, AGENT);
+	// The browser's Notifications API, recorded; the tab behaves as one the agent is not looking at.
+	await context.addInitScript(() => {
+		const shown: { title: string; body: string }[] = [];
+		(window as unknown as { __shown: typeof shown }).__shown = shown;
+		class RecordedNotification {
+			static permission = 'granted';
+			static requestPermission = async () => 'granted';
+			onclick: (() => void) | null = null;
+			constructor(title: string, options: { body?: string } = {}) {
+				shown.push({ title, body: options.body ?? '' });
+			}
+			close() {}
+		}
+		Object.defineProperty(window, 'Notification', { value: RecordedNotification });
+		document.hasFocus = () => false;
+	});
+	await page.goto(`/w/${shop.workspaceId}/settings/profile`);
+	await page.locator('html[data-hydrated]').waitFor();
+	await page.getByTestId('alerts-desktop').check();
+	await page.getByTestId('alerts-form').getByRole('button', { name: 'Save alerts' }).click();
+	await expect(page.getByTestId('alerts-saved')).toBeVisible();
+
+	await page.goto(`/w/${shop.workspaceId}/inbox`);
+	await connected(page);
+	const text = `live: anyone there? ${Date.now()}`;
+	await shop.customerWrites(text);
+	await expect
+		.poll(() => page.evaluate(() => (window as unknown as { __shown: { title: string; body: string }[] }).__shown))
+		.toContainEqual(expect.objectContaining({ body: text }));
+	const shown = await page.evaluate(() => (window as unknown as { __shown: { title: string }[] }).__shown);
+	expect(shown.find((n) => n.title.startsWith('New message from'))).toBeTruthy();
+	await expect.poll(async () => /^\(\d+\) /.test(await page.title())).toBe(true);
+	await context.close();
+});

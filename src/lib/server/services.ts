@@ -4,6 +4,7 @@ import type { KeyRing } from './crypto.ts';
 import type { Ports } from './ports.ts';
 import type { Platforms } from './platforms.ts';
 import type { Mailer } from './mail/mailer.ts';
+import type { VapidKeys } from './push.ts';
 
 /**
  * What server/ builds at start-up and hands to the SvelteKit routes. The routes are bundled by
@@ -20,6 +21,8 @@ export interface Services extends Ports {
 	platforms: Platforms;
 	/** Where account mail goes: SMTP when SMTP_URL is set, else the log (src/lib/server/mail). */
 	mailer: Mailer;
+	/** The Web Push key pair (server/push-keys.ts). */
+	vapid: VapidKeys;
 }
 
 const KEY = Symbol.for('chatmai.services');
