@@ -56,8 +56,6 @@ export class InboxList {
 	#cursor: string;
 	#generation = 0;
 	#catchingUp = false;
-	/** Called with rows pushed or caught up (alerts). */
-	onRows: ((rows: ConversationSummary[], previous: Map<string, ConversationSummary>) => void) | null = null;
 
 	constructor(options: InboxOptions) {
 		this.#api = options.api;
@@ -136,7 +134,6 @@ export class InboxList {
 		const current = new Map(this.items.map((c) => [c.id, c]));
 		const changed = incoming.filter((c) => (current.get(c.id)?.version ?? -1) <= c.version);
 		if (!changed.length) return;
-		this.onRows?.(changed, current);
 		if (this.filters.q.trim()) {
 			// Whether a conversation matches a search is the server's to say.
 			void this.reload();
