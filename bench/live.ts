@@ -19,7 +19,9 @@ import { cpuTicks, stealBetween } from './_machine.ts';
  * Live bench (issue 13, item 2): how soon a customer's message reaches the conversation lists of
  * 50 connected agents, pushed over the workspace feed (`/collab`, `workspace:<uuid>`), beside
  * today's design measured in the same run: 50 clients polling `GET /conversations/changes` every
- * 3 s, as the inbox did. And the server's CPU per connected idle agent, both ways.
+ * 3 s, as the inbox did. How soon one dashboard's customer-message figure counts each message
+ * (it reads the figures on the feed's `report` hint). And the server's CPU per connected idle
+ * agent, both ways.
  *
  * One real ChatMai server (server/index.ts, PostgreSQL, workers on) runs in a child process; the
  * agents and the webhook sender run here. Latency counts from the moment the webhook was
@@ -172,6 +174,57 @@ async function pollingAgents(base: string, token: string): Promise<Design> {
 	};
 }
 
+/**
+ * One dashboard on the feed: on each `report` hint it reads the figures, as the page does, and
+ * records when the customer-message count first reached each value.
+ */
+async function dashboard(base: string, workspaceId: string, token: string): Promise<{ reached: Map<number, number>; start: number; stop(): void }> {
+	const url = base.replace(/^http/, 'ws') + '/collab';
+	const headers = { authorization: `Bearer ${token}` };
+	const read = async () => ((await fetch(`${base}/api/v1/reports/overview?period=today`, { headers }).then((r) => r.json())) as { totals: { customerMessages: number } }).totals.customerMessages;
+	const start = await read();
+	const reached = new Map<number, number>();
+	let reading = false;
+	let again = false;
+	const refresh = async (): Promise<void> => {
+		if (reading) {
+			again = true;
+			return;
+		}
+		reading = true;
+		try {
+			const count = await read();
+			const at = performance.now();
+			for (let n = start + 1; n <= count; n++) if (!reached.has(n)) reached.set(n, at);
+		} finally {
+			reading = false;
+			if (again) {
+				again = false;
+				void refresh();
+			}
+		}
+	};
+	const socket = new HocuspocusProviderWebsocket({ url, maxDelay: 4000 });
+	const provider = new HocuspocusProvider({
+		websocketProvider: socket,
+		name: workspaceFeedName(workspaceId),
+		token,
+		document: new Y.Doc(),
+		onStateless: ({ payload }) => {
+			if (parseFeedMessage(payload)?.type === 'report') void refresh();
+		}
+	});
+	provider.attach();
+	return {
+		reached,
+		start,
+		stop: () => {
+			provider.destroy();
+			socket.destroy();
+		}
+	};
+}
+
 // ── Traffic ──────────────────────────────────────────────────────────────────────────────────
 
 async function send(base: string, webhookUrl: string, label: string): Promise<Sent[]> {
@@ -284,10 +337,20 @@ async function main(): Promise<void> {
 		const live = await liveAgents(base, signup.workspace.id, signup.token);
 		await sleep(1000);
 		const liveIdle = await idleCpu(server.pid!);
+		const board = await dashboard(base, signup.workspace.id, signup.token);
+		await sleep(500);
 		const liveSent = await send(base, webhookUrl, 'l');
 		await sleep(DRAIN_MS);
 		results.push(latencyLine(live, liveSent));
 		await live.stop();
+		board.stop();
+		// The n-th acknowledged message made the count start + n (they arrive in any order; the
+		// figure counts them all, so the n-th acknowledgement is matched with the n-th count).
+		const acks = liveSent.map((m) => m.ackedAt).sort((a, b) => a - b);
+		const figure = acks.map((at, i) => (board.reached.get(board.start + i + 1) ?? NaN) - at).filter((ms) => !Number.isNaN(ms)).map((ms) => Math.max(0, ms)).sort((a, b) => a - b);
+		results.push(
+			`${'dashboard figure (1 dashboard)'.padEnd(34)} p50 ${percentile(figure, 50).toFixed(0).padStart(6)} ms   p99 ${percentile(figure, 99).toFixed(0).padStart(6)} ms   max ${percentile(figure, 100).toFixed(0).padStart(6)} ms   ${figure.length} of ${acks.length} counted`
+		);
 		await sleep(2000);
 
 		const polling = await pollingAgents(base, signup.token);

@@ -26,7 +26,7 @@ export function parseWorkspaceFeedName(name: string): string | null {
  * What the feed pushes:
  * - `conversations`: list rows as `GET /conversations` returns them, newer `version` wins;
  * - `notification`: the receiving member has a new notification (read them over REST);
- * - `report`: the dashboard's figures may have changed (at most about once a second).
+ * - `report`: the dashboard's figures may have changed (at most about twice a second).
  */
 export type FeedMessage =
 	| { type: 'conversations'; items: ConversationSummary[] }
