@@ -16,6 +16,8 @@ import {
 	type WindowMessage
 } from '../src/lib/conversation-doc.ts';
 import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveMetaPatch, type LiveOrigin } from '../src/lib/server/ports.ts';
+import type { AiDraftOptions, AiDraftWriter } from '../src/lib/server/ports.ts';
+import { AiDraftSession } from './ai-draft.ts';
 import { logger } from '../src/lib/server/log.ts';
 import type { ServerContext } from './context.ts';
 
@@ -194,5 +196,11 @@ export class LiveDocumentWriter implements LiveDocuments {
 			await connection.disconnect({ unloadImmediately: false });
 		}
 		log.debug('live_write', { conversation_id: conversationId, source: origin.source });
+	}
+
+	async openAiDraft(workspaceId: string, conversationId: string, options: AiDraftOptions): Promise<AiDraftWriter> {
+		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
+		if (!rowCount) throw new LiveDocumentNotFound(conversationId);
+		return AiDraftSession.open(this.hocuspocus, { kind: 'server', origin: { source: 'ai' }, workspaceId, conversationId }, options);
 	}
 }

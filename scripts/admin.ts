@@ -137,5 +137,5 @@ function noLiveDocuments(): LiveDocuments {
 	const refuse = async () => {
 		throw new Error('live documents are not available in the admin CLI');
 	};
-	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse };
+	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse, openAiDraft: refuse };
 }

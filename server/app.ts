@@ -10,6 +10,7 @@ import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
+import { stopAllAiDrafts } from '../src/lib/server/ai/stream.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
@@ -91,6 +92,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
+			await stopAllAiDrafts(); // each AI draft in progress ends marked, its request to Ollama closed
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

@@ -31,7 +31,8 @@ const schema = z.object({
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
-	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+	// SCB 10X's Typhoon 2.1 (Gemma 3, 4B, 2.6 GB): Thai first, English too.
+	OLLAMA_MODEL: z.string().min(1).default('scb10x/typhoon2.1-gemma3-4b'),
 	TLS_CERT_FILE: z.string().optional(),
 	TLS_KEY_FILE: z.string().optional(),
 	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
