@@ -38,7 +38,7 @@ interface Member {
 const THAI_ANSWER = ['สวัสดีค่ะ ', 'คุณสมหญิง ', 'เดี๋ยวแอดมินตรวจสอบให้นะคะ'];
 const LONG_ANSWER = Array.from({ length: 60 }, (_, i) => `word${i} `);
 
-async function member(workspaceId: string, role: 'agent' | 'supervisor' | 'owner', userId?: string, name = role): Promise<Member> {
+async function member(workspaceId: string, role: 'agent' | 'supervisor' | 'owner', userId?: string, name: string = role): Promise<Member> {
 	if (!userId) {
 		const user = await db.query(`insert into users (email, name, password_hash) values ($1, $2, 'x') returning id`, [uniqueEmail(role), name]);
 		userId = user.rows[0].id as string;

@@ -20,6 +20,7 @@ import {
 	type Note,
 	type PresenceUser
 } from '$lib/conversation-doc';
+import { AI_FIELD, dismissAiDraft, readAiDraft, type AiDraftStatus } from '$lib/ai-draft-doc';
 import type { HistoryMessage, MessagePage } from '$lib/server/messages';
 import type { ApiClient } from '$lib/components/inbox/api';
 
@@ -71,6 +72,8 @@ export class LiveConversation {
 	draftEmpty = $state(true);
 	draftLength = $state(0);
 	peers: Peer[] = $state([]);
+	/** Whether the AI is writing into the draft, or stopped before finishing (the document's `ai` map). */
+	aiDraft: AiDraftStatus = $state({ state: 'idle', byName: null, reason: null, at: null });
 
 	/** Older messages from REST, oldest first. */
 	history: HistoryMessage[] = $state([]);
@@ -125,7 +128,10 @@ export class LiveConversation {
 		watch(shared.messages, readWindow);
 		watch(shared.delivery, readWindow);
 		watch(shared.draft, readDraft, true);
+		const readAi = () => (this.aiDraft = readAiDraft(this.doc));
+		watch(this.doc.getMap(AI_FIELD), readAi);
 		const read = () => {
+			readAi();
 			readMetaPart();
 			readLabelsPart();
 			readNotesPart();
@@ -229,6 +235,11 @@ export class LiveConversation {
 
 	addNote(body: string, mentions: string[], author: { id: string; name: string }): void {
 		if (!this.readOnly) addNote(this.doc, { body, mentions, authorId: author.id, authorName: author.name });
+	}
+
+	/** Closes the notice of an AI draft that stopped before finishing. */
+	dismissAiDraft(): void {
+		if (!this.readOnly) dismissAiDraft(this.doc);
 	}
 
 	/** The draft as the text that will be sent. */
