@@ -28,6 +28,8 @@ export class AiDraftSession implements AiDraftWriter {
 	private readonly taken = new AbortController();
 	private readonly watch: (events: Y.YEvent<any>[], transaction: Y.Transaction) => void;
 	private finished = false;
+	/** The text node the caret was last put at the end of. */
+	private caretIn: Y.XmlText | null = null;
 
 	static async open(hocuspocus: Hocuspocus, context: ServerContext, options: AiDraftOptions): Promise<AiDraftSession> {
 		const connection = await hocuspocus.openDirectConnection(conversationDocName(context.conversationId), context);
@@ -91,10 +93,16 @@ export class AiDraftSession implements AiDraftWriter {
 		return (transaction.origin as { context?: unknown } | null)?.context === this.context;
 	}
 
-	/** The AI's caret after its last letter, in y-prosemirror's awareness shape (`cursor.anchor/head`). */
+	/**
+	 * The AI's caret after its last letter, in y-prosemirror's awareness shape (`cursor.anchor/head`).
+	 * A position at the end of a text node stays at its end as the text grows, so the awareness state
+	 * changes (and is broadcast) only when a new paragraph starts, not with every token.
+	 */
 	private showCaret(): void {
 		if (this.document.isDestroyed || this.span.paragraphs.length === 0) return;
 		const tail = this.span.tail;
+		if (tail === this.caretIn) return;
+		this.caretIn = tail;
 		const at = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(tail, tail.length));
 		this.document.awareness.setLocalState({ user: { ...AI_PRESENCE_USER }, viewing: false, typing: true, cursor: { anchor: at, head: at } });
 	}

@@ -27,6 +27,9 @@ export interface OllamaRequest {
 	aborted: boolean;
 	/** Chunks written before the end or the abort (a chat only). */
 	sent: number;
+	/** CLOCK_MONOTONIC in ms (process.hrtime): when the request had arrived, and when each chunk was written (benchmarks). */
+	receivedAt: number;
+	chunkAt: number[];
 }
 
 export type FakeOllamaMode = 'ok' | 'hang' | 'midstream-error' | 'stall';
@@ -57,6 +60,8 @@ function installed(models: string[], wanted: unknown): boolean {
 }
 
 const DETAILS = { parent_model: '', format: 'gguf', family: 'gemma3', families: ['gemma3'], parameter_size: '3.88B', quantization_level: 'Q4_K_M' };
+
+const monotonicMs = () => Number(process.hrtime.bigint() / 1000n) / 1000;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
 	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
@@ -99,7 +104,7 @@ export async function startFakeOllama(options: { models?: string[]; reply?: stri
 			json = null;
 		}
 		const path = new URL(req.url ?? '/', 'http://fake').pathname;
-		const request: OllamaRequest = { method: req.method ?? 'GET', path, json, aborted: false, sent: 0 };
+		const request: OllamaRequest = { method: req.method ?? 'GET', path, json, aborted: false, sent: 0, receivedAt: monotonicMs(), chunkAt: [] };
 		fake.requests.push(request);
 		if (fake.mode === 'hang') return; // the socket stays open until the client gives up or close()
 
@@ -150,6 +155,7 @@ export async function startFakeOllama(options: { models?: string[]; reply?: stri
 			for (const content of parts) {
 				if (closed) return;
 				line({ model: json.model, created_at: at(), message: { role: 'assistant', content }, done: false });
+				request.chunkAt.push(monotonicMs());
 				request.sent++;
 				await new Promise((resolve) => (fake.tokenDelayMs > 0 ? setTimeout(resolve, fake.tokenDelayMs) : setImmediate(resolve)));
 			}
