@@ -8,4 +8,7 @@ alter table workspaces add column ai_model text
 alter table memberships add column ai_particle text
 	check (ai_particle is null or ai_particle in ('kha', 'khrap'));
 
+-- The AI's grounding finds the canned responses that fit the customer's words by full-text search.
+create index canned_responses_body_fts_idx on canned_responses using gin (to_tsvector('simple', body));
+
 -- Down Migration

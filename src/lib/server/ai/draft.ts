@@ -3,6 +3,7 @@ import { listMessages, type HistoryMessage } from '../messages.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from '../scope.ts';
 import type { Platform } from '../env.ts';
 import type { ChatMessage } from './model.ts';
+import { relevantCanned, searchText, type CannedHint } from './grounding.ts';
 
 /**
  * What the model is asked for the next reply of a conversation: the prompt is built from the recent
@@ -43,6 +44,8 @@ export interface DraftContext {
 	maxTextLength: number;
 	/** The asking agent's particle. @default null */
 	particle?: Particle | null;
+	/** The shop's canned responses that fit what the customer asked, best first. @default [] */
+	canned?: CannedHint[];
 }
 
 export interface DraftDeps {
@@ -110,7 +113,15 @@ export function buildPrompt(context: DraftContext): ChatMessage[] {
 		`- At most ${context.maxTextLength} characters.`,
 		context.orders.length
 			? ['Orders of this customer known to the shop (the only order facts you may use):', ...context.orders.map(describeOrder)].join('\n')
-			: 'No orders of this customer are known here.'
+			: 'No orders of this customer are known here.',
+		...(context.canned?.length
+			? [
+					[
+						'The shop\'s saved answers that may fit (use their facts and wording when they answer the question; never mention them):',
+						...context.canned.map((c) => `- /${c.shortcut}: ${[...c.body].slice(0, MESSAGE_CHARS).join('')}`)
+					].join('\n')
+				]
+			: [])
 	].join('\n');
 
 	const turns: ChatMessage[] = [];
@@ -169,14 +180,17 @@ export async function draftContext(deps: Pick<DraftDeps, 'db' | 'maxTextLength'>
 	);
 	const conversation = rows[0];
 	if (!conversation) throw new AccessDenied('not_found');
-	const [page, orders] = await Promise.all([
-		listMessages(deps.db, scope, conversationId, { limit: CONTEXT_MESSAGES }),
+	const page = await listMessages(deps.db, scope, conversationId, { limit: CONTEXT_MESSAGES });
+	const asked = searchText(page.messages);
+	const [orders, canned] = await Promise.all([
+		// This customer's orders only; one the customer named comes first.
 		deps.db.query(
 			`select external_order_id, status, currency, total::text as total, items, tracking, placed_at
 			   from orders where workspace_id = $1 and connection_id = $2 and (contact_identity_id = $3 or customer_external_id = $4)
-			  order by placed_at desc nulls last, fetched_at desc limit ${ORDERS_SHOWN}`,
-			[scope.workspaceId, conversation.connection_id, conversation.identity_id, conversation.customer_id]
-		)
+			  order by (strpos($5, external_order_id) > 0) desc, placed_at desc nulls last, fetched_at desc limit ${ORDERS_SHOWN}`,
+			[scope.workspaceId, conversation.connection_id, conversation.identity_id, conversation.customer_id, asked]
+		),
+		relevantCanned(deps.db, scope.workspaceId, asked)
 	]);
 	return {
 		shopName: conversation.shop_name,
@@ -195,6 +209,7 @@ export async function draftContext(deps: Pick<DraftDeps, 'db' | 'maxTextLength'>
 			placedAt: o.placed_at ? (o.placed_at as Date).toISOString() : null
 		})),
 		maxTextLength: deps.maxTextLength(conversation.platform),
-		particle: conversation.particle
+		particle: conversation.particle,
+		canned
 	};
 }
