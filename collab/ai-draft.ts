@@ -1,6 +1,6 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import { AI_PRESENCE_USER, AiSpan, setAiDraft } from '../src/lib/ai-draft-doc.ts';
+import { AI_FIELD, AI_PRESENCE_USER, AiSpan, asksToStop, setAiDraft } from '../src/lib/ai-draft-doc.ts';
 import { conversationDoc, conversationDocName } from '../src/lib/conversation-doc.ts';
 import type { AiDraftOptions, AiDraftOutcome, AiDraftWriter } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
@@ -15,11 +15,12 @@ type Connection = Awaited<ReturnType<Hocuspocus['openDirectConnection']>> & { do
  * One AI answer streamed into a conversation's shared draft (the AiDraftWriter port). The direct
  * connection stays open for the whole answer, so the document stays loaded and each piece is one
  * small transaction every watching agent receives at once. The AI shows as a caret in the draft
- * through the document's own (server-side) awareness state. An agent's change inside the AI's span
- * aborts `takenOver`; changes elsewhere in the draft are merged as usual.
+ * through the document's own (server-side) awareness state. An agent's change inside the AI's span,
+ * or an agent's Stop written into the `ai` map, aborts `cancelled`; changes elsewhere in the draft
+ * are merged as usual.
  */
 export class AiDraftSession implements AiDraftWriter {
-	readonly takenOver: AbortSignal;
+	readonly cancelled: AbortSignal;
 	private readonly connection: Connection;
 	private readonly document: Document;
 	private readonly context: ServerContext;
@@ -27,6 +28,7 @@ export class AiDraftSession implements AiDraftWriter {
 	private readonly options: AiDraftOptions;
 	private readonly taken = new AbortController();
 	private readonly watch: (events: Y.YEvent<any>[], transaction: Y.Transaction) => void;
+	private readonly watchStop: (event: Y.YMapEvent<unknown>, transaction: Y.Transaction) => void;
 	private finished = false;
 	/** The text node the caret was last put at the end of. */
 	private caretIn: Y.XmlText | null = null;
@@ -41,7 +43,7 @@ export class AiDraftSession implements AiDraftWriter {
 		this.document = connection.document!;
 		this.context = context;
 		this.options = options;
-		this.takenOver = this.taken.signal;
+		this.cancelled = this.taken.signal;
 		this.span = new AiSpan(this.document, options.maxLength);
 		this.transact(() => {
 			this.span.start();
@@ -53,6 +55,10 @@ export class AiDraftSession implements AiDraftWriter {
 			if (this.span.touchedBy(events)) this.taken.abort('taken_over');
 		};
 		conversationDoc(this.document).draft.observeDeep(this.watch);
+		this.watchStop = (event, transaction) => {
+			if (!this.isOwn(transaction) && !this.taken.signal.aborted && asksToStop(event)) this.taken.abort('stopped');
+		};
+		this.document.getMap<unknown>(AI_FIELD).observe(this.watchStop);
 	}
 
 	async append(text: string): Promise<boolean> {
@@ -67,6 +73,7 @@ export class AiDraftSession implements AiDraftWriter {
 		if (this.finished) return;
 		this.finished = true;
 		conversationDoc(this.document).draft.unobserveDeep(this.watch);
+		this.document.getMap<unknown>(AI_FIELD).unobserve(this.watchStop);
 		try {
 			if (!this.document.isDestroyed) {
 				this.document.awareness.setLocalState(null);

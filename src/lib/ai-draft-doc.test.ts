@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { AiSpan, dismissAiDraft, readAiDraft, setAiDraft } from './ai-draft-doc.ts';
+import { AiSpan, dismissAiDraft, markAiDraftStale, readAiDraft, requestAiStop, setAiDraft } from './ai-draft-doc.ts';
 import { conversationDoc, draftText } from './conversation-doc.ts';
 
 /** The AI's span in the shared draft, on a bare Y.Doc. */
@@ -90,5 +90,20 @@ describe('the AI state', () => {
 		setAiDraft(doc, { state: 'interrupted', byName: 'Somchai', reason: 'timeout', at: '2026-01-05T00:00:00.000Z' });
 		dismissAiDraft(doc);
 		expect(readAiDraft(doc).state).toBe('idle');
+	});
+
+	it('asks to stop only a running draft, and marks a writing state no server answered as interrupted', () => {
+		const doc = new Y.Doc();
+		const ai = doc.getMap('ai');
+		requestAiStop(doc);
+		expect(ai.has('stopRequestedAt')).toBe(false);
+		setAiDraft(doc, { state: 'writing', byName: 'Somchai', reason: null, at: 'T1' });
+		requestAiStop(doc);
+		expect(ai.has('stopRequestedAt')).toBe(true);
+		markAiDraftStale(doc, 'T0');
+		expect(readAiDraft(doc).state).toBe('writing');
+		markAiDraftStale(doc, 'T1');
+		expect(readAiDraft(doc)).toMatchObject({ state: 'interrupted', reason: 'bad_response' });
+		expect(ai.has('stopRequestedAt')).toBe(false);
 	});
 });

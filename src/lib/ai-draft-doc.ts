@@ -6,7 +6,7 @@ import { conversationDoc } from './conversation-doc.ts';
  *
  * | name | type  | written by |
  * |------|-------|------------|
- * | `ai` | Y.Map | the server while it streams a draft (`state`, `byName`, `reason`, `at`); an agent may only dismiss an `interrupted` or `failed` notice |
+ * | `ai` | Y.Map | the server while it streams a draft (`state`, `byName`, `reason`, `at`); an agent asks it to stop (`stopRequestedAt`) or dismisses an `interrupted` or `failed` notice |
  *
  * The AI writes its text into the shared `draft` (Tiptap's paragraphs, see conversation-doc.ts) as
  * paragraphs of its own, the *span*: one paragraph per line, after what the agents wrote, or in
@@ -54,7 +54,32 @@ export function setAiDraft(doc: Y.Doc, status: AiDraftStatus): void {
 	const map = doc.getMap<unknown>(AI_FIELD);
 	doc.transact(() => {
 		for (const [key, value] of Object.entries(status)) if (map.get(key) !== value) map.set(key, value);
+		if (status.state !== 'writing' && map.has(STOP_KEY)) map.delete(STOP_KEY);
 	});
+}
+
+const STOP_KEY = 'stopRequestedAt';
+
+/**
+ * An agent's Stop, through the document: the server writing the draft (on whichever instance)
+ * sees it and aborts its request to Ollama. Only while the AI is writing.
+ */
+export function requestAiStop(doc: Y.Doc): void {
+	if (readAiDraft(doc).state === 'writing') doc.getMap<unknown>(AI_FIELD).set(STOP_KEY, new Date().toISOString());
+}
+
+/** Whether a change to the `ai` map asked the AI to stop. */
+export function asksToStop(event: Y.YMapEvent<unknown>): boolean {
+	return event.keysChanged.has(STOP_KEY) && event.target.get(STOP_KEY) !== undefined;
+}
+
+/**
+ * A `writing` state that no server answers any more (its process died mid-stream): shown as
+ * interrupted, so the text is marked and the agents can dismiss it.
+ */
+export function markAiDraftStale(doc: Y.Doc, at: string): void {
+	const status = readAiDraft(doc);
+	if (status.state === 'writing' && status.at === at) setAiDraft(doc, { ...status, state: 'interrupted', reason: 'bad_response', at: new Date().toISOString() });
 }
 
 /** An agent closes the notice of an interrupted or failed draft (a running one is stopped over REST). */

@@ -4,7 +4,7 @@ import type { RunningApp } from '../../server/app.ts';
 import { createSession } from '../../src/lib/server/auth/session.ts';
 import { configureAi } from '../../src/lib/server/ai/assistant.ts';
 import { conversationDoc, conversationDocName, draftText } from '../../src/lib/conversation-doc.ts';
-import { readAiDraft } from '../../src/lib/ai-draft-doc.ts';
+import { readAiDraft, requestAiStop } from '../../src/lib/ai-draft-doc.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { testPool, uniqueEmail } from '../helpers/db.ts';
 import { seedConversation, seedWorkspace } from '../helpers/seed.ts';
@@ -212,6 +212,22 @@ describe('stopping the AI', () => {
 		expect(text.startsWith('word0 word1 word2')).toBe(true);
 		expect(text).not.toContain(`word${LONG_ANSWER.length - 1}`);
 		expect((await stop(second, id)).json.error.code).toBe('not_streaming');
+	});
+
+	it('Stop through the document (what the button does) aborts the request at Ollama too', async () => {
+		const id = await conversation(['Is it cotton?'], 'Pim');
+		const watcher = await watch(second, id);
+		fake.reply = LONG_ANSWER;
+		fake.tokenDelayMs = 40;
+		const aborted = fake.chats().filter((r) => r.aborted).length;
+		expect((await start(agent, id)).status).toBe(202);
+		await waitFor(() => draftText(watcher.doc).includes('word2'), 'some tokens');
+		requestAiStop(watcher.doc);
+		expect((await fake.abortedChats(aborted + 1)).at(-1)!.sent).toBeLessThan(LONG_ANSWER.length);
+		await waitFor(() => readAiDraft(watcher.doc).state === 'idle', 'the idle state');
+		expect(draftText(watcher.doc).startsWith('word0 word1 word2')).toBe(true);
+		expect(watcher.doc.getMap('ai').has('stopRequestedAt')).toBe(false);
+		expect((await stop(second, id)).status).toBe(404);
 	});
 
 	it('an agent’s edit inside the AI’s text stops it and leaves the text to the agents', async () => {

@@ -85,8 +85,11 @@ export type AiDraftOutcome =
 
 /** One AI draft being written into a live document. */
 export interface AiDraftWriter {
-	/** Aborts (reason `'taken_over'`) when an agent edits inside the AI's text or deletes it. */
-	readonly takenOver: AbortSignal;
+	/**
+	 * Aborts with reason `'taken_over'` when an agent edits inside the AI's text or deletes it, or
+	 * `'stopped'` when an agent asks it to stop through the document (on any instance).
+	 */
+	readonly cancelled: AbortSignal;
 	/** Appends a piece of the answer; resolves false once the span is as long as the platform allows. */
 	append(text: string): Promise<boolean>;
 	/**

@@ -20,7 +20,7 @@ import {
 	type Note,
 	type PresenceUser
 } from '$lib/conversation-doc';
-import { AI_FIELD, dismissAiDraft, readAiDraft, type AiDraftStatus } from '$lib/ai-draft-doc';
+import { AI_FIELD, dismissAiDraft, markAiDraftStale, readAiDraft, requestAiStop, type AiDraftStatus } from '$lib/ai-draft-doc';
 import type { HistoryMessage, MessagePage } from '$lib/server/messages';
 import type { ApiClient } from '$lib/components/inbox/api';
 
@@ -240,6 +240,20 @@ export class LiveConversation {
 	/** Closes the notice of an AI draft that stopped before finishing. */
 	dismissAiDraft(): void {
 		if (!this.readOnly) dismissAiDraft(this.doc);
+	}
+
+	/**
+	 * Stops the AI writing the draft (the server holding the stream sees it in the document). When
+	 * no server answers within `staleMs` (its process died mid-stream), the text is marked
+	 * interrupted instead.
+	 */
+	stopAiDraft(staleMs = 5000): void {
+		if (this.readOnly || this.aiDraft.state !== 'writing') return;
+		const at = this.aiDraft.at;
+		requestAiStop(this.doc);
+		setTimeout(() => {
+			if (at && !this.readOnly && this.provider) markAiDraftStale(this.doc, at);
+		}, staleMs);
 	}
 
 	/** The draft as the text that will be sent. */

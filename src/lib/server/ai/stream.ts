@@ -8,7 +8,8 @@ import { AiUnavailable, explainUnavailable, modelHealth, streamChat, type ChatMe
  * An AI draft streamed into the conversation's shared draft: the model's tokens are written into
  * the live document as they arrive (through the LiveDocuments port, origin `{ source: 'ai' }`), so
  * every agent watching sees the reply being written. One stream per conversation at a time; Stop
- * (`stopAiDraft`) or an agent's edit inside the AI's text aborts the request to Ollama.
+ * (`stopAiDraft` here, or an agent's Stop through the document) or an agent's edit inside the AI's
+ * text aborts the request to Ollama.
  *
  * Privacy: the prompt and the answer live in memory for the one stream; the only trace is the
  * draft text itself, which the agents edit, send or delete. Logs carry ids, counts and reasons.
@@ -86,7 +87,9 @@ export async function startAiDraft(deps: StreamDeps, scope: WorkspaceScope, conv
 
 /** Writes the stream into the draft until it ends, is stopped, is taken over or fails; never rejects. */
 async function pump(model: ModelOptions, writer: AiDraftWriter, messages: ChatMessage[], stop: AbortSignal, maxLength: number): Promise<AiDraftOutcome> {
-	const signal = AbortSignal.any([stop, writer.takenOver]);
+	const signal = AbortSignal.any([stop, writer.cancelled]);
+	const cancelled = (): AiDraftOutcome | null =>
+		writer.cancelled.aborted ? { type: writer.cancelled.reason === 'stopped' ? 'stopped' : 'taken_over' } : stop.aborted ? { type: 'stopped' } : null;
 	let outcome: AiDraftOutcome;
 	try {
 		// Leaving the loop early (the platform's length reached) closes the request to Ollama.
@@ -94,10 +97,10 @@ async function pump(model: ModelOptions, writer: AiDraftWriter, messages: ChatMe
 			if (!(await writer.append(piece))) break;
 			if (signal.aborted) break;
 		}
-		outcome = writer.takenOver.aborted ? { type: 'taken_over' } : stop.aborted ? { type: 'stopped' } : { type: 'done' };
+		outcome = cancelled() ?? { type: 'done' };
 	} catch (error) {
-		if (writer.takenOver.aborted) outcome = { type: 'taken_over' };
-		else if (stop.aborted) outcome = { type: 'stopped' };
+		const early = cancelled();
+		if (early) outcome = early;
 		else if (error instanceof AiUnavailable) outcome = { type: 'failed', reason: error.reason };
 		else {
 			log.error('ai_draft_error', { error: errorMessage(error) });
