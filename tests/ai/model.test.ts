@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { AiUnavailable, modelHealth, sameModel, streamChat, type ModelOptions } from '../../src/lib/server/ai/model.ts';
 import { DEFAULT_MODELS, startFakeOllama, type FakeOllama } from '../fakes/ollama.ts';
@@ -83,6 +83,19 @@ describe('streaming a chat through the official client', () => {
 		})();
 		expect(await reasonOf(failing)).toBe('bad_response');
 		expect(pieces).toEqual(['Hello']);
+	});
+
+	it('fails a stream with a line that is not JSON as a bad response, and prints none of it', async () => {
+		fake.mode = 'garbage';
+		fake.reply = ['Hello', 'SECRET-ANSWER-TEXT'];
+		const printed: unknown[] = [];
+		const spies = (['log', 'warn', 'error', 'info'] as const).map((name) => vi.spyOn(console, name).mockImplementation((...args) => void printed.push(...args)));
+		try {
+			expect(await reasonOf(collect({ host: fake.url, model: 'llama3.2' }))).toBe('bad_response');
+		} finally {
+			spies.forEach((spy) => spy.mockRestore());
+		}
+		expect(JSON.stringify(printed)).not.toContain('SECRET-ANSWER-TEXT');
 	});
 
 	it('closes the request at Ollama when the caller aborts, and rethrows the caller’s reason', async () => {

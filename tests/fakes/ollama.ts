@@ -12,7 +12,8 @@
  *
  * `mode` makes it misbehave: 'hang' accepts requests and never answers; 'midstream-error' sends one
  * chunk and then an `{ error }` line, as Ollama does when a model fails after the stream started;
- * 'stall' sends the first chunk and then nothing more, keeping the connection open. `tokenDelayMs`
+ * 'stall' sends the first chunk and then nothing more, keeping the connection open; 'garbage' sends
+ * one chunk and then a line that is not JSON (a proxy's error page, say). `tokenDelayMs`
  * spaces the chunks (a slow model). Every request is recorded with its parsed JSON body, and for a
  * chat whether the client closed the connection before the answer was complete (`aborted`).
  */
@@ -32,7 +33,7 @@ export interface OllamaRequest {
 	chunkAt: number[];
 }
 
-export type FakeOllamaMode = 'ok' | 'hang' | 'midstream-error' | 'stall';
+export type FakeOllamaMode = 'ok' | 'hang' | 'midstream-error' | 'stall' | 'garbage';
 
 export interface FakeOllama {
 	url: string;
@@ -151,7 +152,7 @@ export async function startFakeOllama(options: { models?: string[]; reply?: stri
 				}
 			});
 			const line = (value: unknown) => res.write(JSON.stringify(value) + '\n');
-			const parts = fake.mode === 'midstream-error' || fake.mode === 'stall' ? fake.reply.slice(0, 1) : fake.reply;
+			const parts = fake.mode === 'midstream-error' || fake.mode === 'stall' || fake.mode === 'garbage' ? fake.reply.slice(0, 1) : fake.reply;
 			for (const content of parts) {
 				if (closed) return;
 				line({ model: json.model, created_at: at(), message: { role: 'assistant', content }, done: false });
@@ -160,7 +161,8 @@ export async function startFakeOllama(options: { models?: string[]; reply?: stri
 				await new Promise((resolve) => (fake.tokenDelayMs > 0 ? setTimeout(resolve, fake.tokenDelayMs) : setImmediate(resolve)));
 			}
 			if (closed || fake.mode === 'stall') return; // 'stall': the connection stays open, nothing more comes
-			if (fake.mode === 'midstream-error') line({ error: 'an error was encountered while running the model' });
+			if (fake.mode === 'garbage') res.write(`<html>502 ${fake.reply.slice(1).join('')}</html>\n`);
+			else if (fake.mode === 'midstream-error') line({ error: 'an error was encountered while running the model' });
 			else line({ model: json.model, created_at: at(), message: { role: 'assistant', content: '' }, done_reason: 'stop', done: true, ...stats });
 			return res.end();
 		}

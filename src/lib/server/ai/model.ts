@@ -83,13 +83,48 @@ export function sameModel(installed: string, wanted: string): boolean {
 	return tagged(installed) === tagged(wanted);
 }
 
-/** The official client, with a fetch that also gives up when `signal` fires. */
+/**
+ * The official client, with a fetch that also gives up when `signal` fires, and that turns a line
+ * of a streamed answer that is not JSON into an `{ error }` line: the client would otherwise print
+ * the line (a piece of the answer) to the console, and the privacy policy allows no answer in logs.
+ */
 function client(options: ModelOptions, signal: AbortSignal): Ollama {
 	const base = options.fetch ?? fetch;
 	return new Ollama({
 		host: options.host,
-		fetch: ((input: RequestInfo | URL, init?: RequestInit) =>
-			base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })) as typeof fetch
+		fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+			const response = await base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+			if (!response.body || !response.headers.get('content-type')?.includes('ndjson')) return response;
+			return new Response(response.body.pipeThrough(jsonLinesOnly()), { status: response.status, statusText: response.statusText, headers: response.headers });
+		}) as typeof fetch
+	});
+}
+
+function jsonLinesOnly(): TransformStream<Uint8Array, Uint8Array> {
+	const decoder = new TextDecoder();
+	const encoder = new TextEncoder();
+	let buffer = '';
+	const clean = (line: string) => {
+		if (!line.trim()) return '';
+		try {
+			JSON.parse(line);
+			return line + '\n';
+		} catch {
+			return '{"error":"Ollama sent a line that is not JSON"}\n';
+		}
+	};
+	return new TransformStream({
+		transform(chunk, controller) {
+			buffer += decoder.decode(chunk, { stream: true });
+			const lines = buffer.split('\n');
+			buffer = lines.pop() ?? '';
+			const out = lines.map(clean).join('');
+			if (out) controller.enqueue(encoder.encode(out));
+		},
+		flush(controller) {
+			const out = clean(buffer + decoder.decode());
+			if (out) controller.enqueue(encoder.encode(out));
+		}
 	});
 }
 
