@@ -118,3 +118,37 @@ test('with the model missing the button says AI unavailable in plain words, Sett
 	await owner.reload();
 	await expect(owner.getByTestId('ai-health-present')).toContainText('2.6 GB');
 });
+
+test('an owner picks the workspace’s model and an agent picks ครับ in Settings; the next draft uses both', async ({ browser }) => {
+	const { page: owner } = await logIn(browser, OWNER);
+	await owner.goto(`/w/${workspaceId}/settings/ai`);
+	await owner.getByLabel('AI model for this workspace').fill('llama3.2');
+	await owner.getByTestId('ai-model-submit').click();
+	await expect(owner.getByTestId('ai-model-saved')).toBeVisible();
+	await owner.reload();
+	await expect(owner.getByTestId('ai-health-model')).toHaveText('llama3.2');
+
+	const { page: agentSettings } = await logIn(browser, AGENT);
+	await agentSettings.goto(`/w/${workspaceId}/settings/ai`);
+	await expect(agentSettings.getByTestId('ai-model-form')).toHaveCount(0);
+	await agentSettings.getByLabel('ครับ').check();
+	await agentSettings.getByTestId('ai-particle-submit').click();
+	await expect(agentSettings.getByTestId('ai-particle-saved')).toBeVisible();
+
+	const conversationId = await customerWrites('สวัสดีครับ มีเสื้อสีดำไหมครับ ' + Date.now());
+	const agent = await open(browser, AGENT, conversationId);
+	ollama.reply = ['มีครับ'];
+	await agent.getByTestId('ai-draft').click();
+	await expect.poll(() => draftOf(agent)).toBe('มีครับ');
+	const sent = ollama.chats().at(-1)!.json;
+	expect(sent.model).toBe('llama3.2');
+	expect(sent.messages[0].content).toContain('end polite sentences with ครับ');
+
+	// The demo workspace is shared by every e2e file: back to the defaults.
+	await owner.getByLabel('AI model for this workspace').fill('');
+	await owner.getByTestId('ai-model-submit').click();
+	await expect(owner.getByTestId('ai-model-saved')).toBeVisible();
+	await agentSettings.getByLabel('Let the AI choose').check();
+	await agentSettings.getByTestId('ai-particle-submit').click();
+	await expect(agentSettings.getByTestId('ai-particle-saved')).toBeVisible();
+});
