@@ -11,6 +11,7 @@ import { provideServices, clearServices, type Services } from '../src/lib/server
 import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
+import { stopAllAiDrafts } from '../src/lib/server/ai/stream.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
@@ -103,6 +104,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
 			clearAccessChanges(collab.access);
+			await stopAllAiDrafts(); // each AI draft in progress ends marked, its request to Ollama closed
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

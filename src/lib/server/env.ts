@@ -40,7 +40,8 @@ const schema = z.object({
 	SMTP_URL: url(['smtp:', 'smtps:']).optional(),
 	MAIL_FROM: z.string().min(3).max(320).default('ChatMai <chatmai@localhost>'),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
-	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+	// SCB 10X's Typhoon 2.1 (Gemma 3, 4B, 2.6 GB): Thai first, English too.
+	OLLAMA_MODEL: z.string().min(1).default('scb10x/typhoon2.1-gemma3-4b'),
 	TLS_CERT_FILE: z.string().optional(),
 	TLS_KEY_FILE: z.string().optional(),
 	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
