@@ -39,8 +39,9 @@ function sourceFiles(dir: string): string[] {
 
 /** What a different copy of the module would make: the same source, loaded as another module instance. */
 async function otherCopy() {
-	const copy: typeof import('../../src/lib/server/errors.ts') = await import('../../src/lib/server/errors.ts?copy=2');
-	const platforms: typeof import('../../src/lib/server/platforms.ts') = await import('../../src/lib/server/platforms.ts?copy=2');
+	const load = (path: string) => import(/* @vite-ignore */ `${new URL(path, import.meta.url).href}?copy=2`);
+	const copy: typeof import('../../src/lib/server/errors.ts') = await load('../../src/lib/server/errors.ts');
+	const platforms: typeof import('../../src/lib/server/platforms.ts') = await load('../../src/lib/server/platforms.ts');
 	return { DomainError: copy.DomainError, ReplyRefused: platforms.ReplyRefused };
 }
 
