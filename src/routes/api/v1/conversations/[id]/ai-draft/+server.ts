@@ -2,7 +2,8 @@ import { json } from '@sveltejs/kit';
 import { api, ApiError, requireScope } from '$lib/server/http/api';
 import { AI_DRAFT_LIMIT, ollamaFor } from '$lib/server/ai/assistant';
 import { draftReply } from '$lib/server/ai/draft';
-import { AiUnavailable } from '$lib/server/ai/ollama';
+import type { AiUnavailableReason } from '$lib/server/ai/ollama';
+import { refusedWith } from '$lib/server/errors';
 import { RateLimited } from '$lib/server/auth/throttle';
 import { logger } from '$lib/server/log';
 import { hit } from '$lib/server/rate-limit';
@@ -29,8 +30,9 @@ export const POST = api(async (event) => {
 		log.info('drafted', { workspace_id: scope.workspaceId, conversation_id: id, model: draft.model, chars: [...draft.text].length });
 		return draft;
 	} catch (error) {
-		if (!(error instanceof AiUnavailable)) throw error;
-		log.warn('unavailable', { workspace_id: scope.workspaceId, conversation_id: id, reason: error.reason, model: ollama.model });
-		return json({ error: { code: 'ai_unavailable', reason: error.reason, message: error.message } }, { status: 503 });
+		if (!refusedWith(error, 'ai_unavailable')) throw error;
+		const { reason } = error.details as { reason: AiUnavailableReason };
+		log.warn('unavailable', { workspace_id: scope.workspaceId, conversation_id: id, reason, model: ollama.model });
+		return json({ error: { code: 'ai_unavailable', reason, message: error.message } }, { status: 503 });
 	}
 });
