@@ -10,6 +10,7 @@ import { deliver, deliverLater, type Delivery, type Mailer } from './mail/mailer
 import { composeMail } from './mail/templates.ts';
 import { DomainError } from './errors.ts';
 
+/** Per reason: the HTTP status and the English sentence for API clients (forms word the reason: accountErrorMessage). */
 const ACCOUNT_REFUSALS = {
 	email_taken: [409, 'An account with this e-mail already exists'],
 	invalid_credentials: [401, 'Wrong e-mail or password'],
