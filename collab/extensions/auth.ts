@@ -1,7 +1,8 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import type { Queryable } from '../../src/lib/server/db.ts';
 import { authenticate, type Principal } from '../../src/lib/server/auth/principal.ts';
-import { AccessDenied, scopeFor } from '../../src/lib/server/scope.ts';
+import { scopeFor } from '../../src/lib/server/scope.ts';
+import { refusedWith } from '../../src/lib/server/errors.ts';
 import { colorFor, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { logger } from '../../src/lib/server/log.ts';
 import type { AgentContext } from '../context.ts';
@@ -44,7 +45,7 @@ export async function decideAccess(db: Queryable, principal: Principal, conversa
 	try {
 		scope = await scopeFor(db, principal, rows[0].workspace_id);
 	} catch (error) {
-		if (error instanceof AccessDenied) throw new CollabDenied('not-found');
+		if (refusedWith(error, 'not_found', 'forbidden')) throw new CollabDenied('not-found');
 		throw error;
 	}
 	if (!scope.can('read')) throw new CollabDenied('forbidden');

@@ -22,7 +22,7 @@ export interface DemoShop {
 	token: string;
 	workspaceId: string;
 	fake: FakePlatform;
-	connection: { id: string; webhookUrl: string };
+	connection: { id: string; webhookUrl: string; externalId: string };
 	/** The REST API as the owner, in the demo workspace. */
 	rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RestAnswer>;
 	/** A customer writes in through a signed webhook; resolves to the conversation's id once it is listed. */

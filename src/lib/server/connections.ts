@@ -12,6 +12,7 @@ import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
 import { webhookUrlToPaste } from './webhook-urls.ts';
 import { connectionApiUrlsAllowed } from './outbound.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Platform connections and their credentials. Credentials are validated with the connector's own
@@ -69,10 +70,12 @@ export interface ConnectionView {
 	disconnectedAt: string | null;
 }
 
-export class ConnectionError extends Error {
+const CONNECTION_REFUSAL_STATUS = { not_found: 404, already_connected: 409, custom_api_url_refused: 400 } as const;
+
+export class ConnectionError extends DomainError<keyof typeof CONNECTION_REFUSAL_STATUS> {
 	readonly reason: 'not_found' | 'already_connected' | 'custom_api_url_refused';
 	constructor(reason: ConnectionError['reason'], message: string) {
-		super(message);
+		super(CONNECTION_REFUSAL_STATUS[reason], reason, message);
 		this.name = 'ConnectionError';
 		this.reason = reason;
 	}

@@ -3,6 +3,7 @@ import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
 import { STATUSES, type ConversationStatus } from '../conversation-doc.ts';
 import { PLATFORMS } from '../platforms.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
@@ -44,8 +45,11 @@ export interface ConversationPage {
 	nextCursor: string | null;
 }
 
-export class InvalidListCursor extends Error {
+export class InvalidListCursor extends DomainError<'invalid_cursor'> {
 	readonly reason = 'invalid_cursor' as const;
+	constructor() {
+		super(400, 'invalid_cursor', 'The cursor is not valid');
+	}
 }
 
 // The cursor keeps PostgreSQL's own text of the timestamp: microseconds survive (a JS Date would
@@ -58,7 +62,7 @@ const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2
 
 function decodeCursor(cursor: string): { at: string; id: string } {
 	const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor('cursor is not valid');
+	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor();
 	return { at, id };
 }
 

@@ -4,6 +4,7 @@ import { NOTE_BODY_LIMIT, isUuid, type Note } from '../conversation-doc.ts';
 import type { WorkspaceScope } from './scope.ts';
 import type { LiveDocuments } from './ports.ts';
 import { errorMessage, logger } from './log.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Internal notes: the one place a note row (and its @mention notifications) is written, for the
@@ -15,10 +16,14 @@ import { errorMessage, logger } from './log.ts';
 export const MENTIONS_LIMIT = 50;
 
 /** Why a note was refused. */
-export class NoteRefused extends Error {
+export class NoteRefused extends DomainError<'invalid_note' | 'not_found'> {
 	readonly reason: 'invalid_note' | 'not_found';
 	constructor(reason: 'invalid_note' | 'not_found') {
-		super(reason === 'not_found' ? 'Conversation not found' : 'A note needs text (at most 10,000 characters) and at most 50 mentions');
+		super(
+			reason === 'not_found' ? 404 : 400,
+			reason,
+			reason === 'not_found' ? 'Conversation not found' : 'A note needs text (at most 10,000 characters) and at most 50 mentions'
+		);
 		this.reason = reason;
 	}
 }

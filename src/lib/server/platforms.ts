@@ -8,6 +8,7 @@ import type { Platform } from '../platforms.ts';
 import type { WorkspaceScope } from './scope.ts';
 import type { DeliveryState } from '../conversation-doc.ts';
 import type { DeliveryError, DeliveryErrorCode } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * What the console and the API need to know about one platform beyond its platform facts
@@ -59,14 +60,24 @@ export interface QueuedReply {
 export const REPLY_REFUSALS = ['not_found', 'empty', 'too_long', 'window_closed', 'no_customer_message', 'disconnected', 'key_reused'] as const;
 export type ReplyRefusal = (typeof REPLY_REFUSALS)[number];
 
+const REPLY_REFUSAL_STATUS: Record<ReplyRefusal, number> = {
+	not_found: 404,
+	empty: 422,
+	too_long: 422,
+	window_closed: 422,
+	no_customer_message: 422,
+	disconnected: 409,
+	key_reused: 409
+};
+
 /**
  * A reply that cannot be queued. `reason` is the code the inbox words in English or Thai
  * (src/lib/components/inbox/labels.ts); the message is an English sentence for API clients.
  */
-export class ReplyRefused extends Error {
+export class ReplyRefused extends DomainError<ReplyRefusal> {
 	readonly reason: ReplyRefusal;
 	constructor(reason: ReplyRefusal, message: string) {
-		super(message);
+		super(REPLY_REFUSAL_STATUS[reason], reason, message);
 		this.name = 'ReplyRefused';
 		this.reason = reason;
 	}
@@ -78,11 +89,20 @@ export type RetriedReply = Omit<QueuedReply, 'created'>;
 export const RETRY_REFUSALS = ['not_found', 'not_failed', 'window_closed', 'no_customer_message', 'disconnected'] as const;
 export type RetryRefusal = (typeof RETRY_REFUSALS)[number];
 
+// A retry is refused because of the message's state now, not because of what was sent: 409 throughout.
+const RETRY_REFUSAL_STATUS: Record<RetryRefusal, number> = {
+	not_found: 404,
+	not_failed: 409,
+	window_closed: 409,
+	no_customer_message: 409,
+	disconnected: 409
+};
+
 /** A failed message that cannot be sent again now; `reason` is worded by the inbox, the message is for API clients. */
-export class RetryRefused extends Error {
+export class RetryRefused extends DomainError<RetryRefusal> {
 	readonly reason: RetryRefusal;
 	constructor(reason: RetryRefusal, message: string) {
-		super(message);
+		super(RETRY_REFUSAL_STATUS[reason], reason, message);
 		this.name = 'RetryRefused';
 		this.reason = reason;
 	}

@@ -4,6 +4,7 @@
  */
 import type { ConversationMeta, DeliveryState, Note, WindowMessage } from '../conversation-doc.ts';
 import type { DeliveryError } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Who is writing into a live document from the server side. Every server-side change carries one
@@ -120,10 +121,10 @@ export interface LiveAppend {
 }
 
 /** The conversation does not exist in the workspace a writer named. */
-export class LiveDocumentNotFound extends Error {
+export class LiveDocumentNotFound extends DomainError<'not_found'> {
 	readonly reason = 'not_found' as const;
 	constructor(conversationId: string) {
-		super(`Conversation ${conversationId} not found in this workspace`);
+		super(404, 'not_found', `Conversation ${conversationId} not found in this workspace`);
 	}
 }
 

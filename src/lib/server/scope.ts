@@ -1,5 +1,6 @@
 import type { Queryable } from './db.ts';
 import type { Principal } from './auth/principal.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Every access decision about a workspace is made here, and every read or write of workspace data
@@ -30,10 +31,10 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 /** Why access was refused. `not_found` hides whether the workspace exists at all. */
-export class AccessDenied extends Error {
+export class AccessDenied extends DomainError<'not_found' | 'forbidden'> {
 	readonly reason: 'not_found' | 'forbidden';
-	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Forbidden') {
-		super(message);
+	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Your role cannot do this') {
+		super(reason === 'not_found' ? 404 : 403, reason, message);
 		this.reason = reason;
 	}
 }

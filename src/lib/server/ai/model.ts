@@ -6,16 +6,17 @@
  * Privacy: nothing here is stored, and nothing is logged but reasons; what is sent and what comes
  * back lives in memory for the one request (docs/PRIVACY.md: AI processing is real-time, not stored).
  */
+import { DomainError } from '../errors.ts';
 import { Ollama, type AbortableAsyncIterator, type ChatResponse, type Message } from 'ollama/browser';
 
 export const AI_UNAVAILABLE_REASONS = ['unreachable', 'model_missing', 'timeout', 'bad_response'] as const;
 export type AiUnavailableReason = (typeof AI_UNAVAILABLE_REASONS)[number];
 
 /** Ollama did not give a usable answer; `reason` says why, the message says it in a sentence. */
-export class AiUnavailable extends Error {
+export class AiUnavailable extends DomainError<'ai_unavailable'> {
 	readonly reason: AiUnavailableReason;
 	constructor(reason: AiUnavailableReason, message: string) {
-		super(message);
+		super(503, 'ai_unavailable', message, { details: { reason } });
 		this.name = 'AiUnavailable';
 		this.reason = reason;
 	}

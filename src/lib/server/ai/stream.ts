@@ -1,3 +1,4 @@
+import { DomainError } from '../errors.ts';
 import { errorMessage, logger } from '../log.ts';
 import type { AiDraftOutcome, AiDraftWriter, LiveDocuments } from '../ports.ts';
 import type { WorkspaceScope } from '../scope.ts';
@@ -18,10 +19,10 @@ import { AiUnavailable, explainUnavailable, modelHealth, streamChat, type ChatMe
 const log = logger('ai');
 
 /** Another AI draft is being written into this conversation. */
-export class AiDraftBusy extends Error {
+export class AiDraftBusy extends DomainError<'ai_draft_running'> {
 	readonly reason = 'ai_draft_running' as const;
 	constructor() {
-		super('An AI draft is already being written in this conversation');
+		super(409, 'ai_draft_running', 'An AI draft is already being written in this conversation');
 	}
 }
 

@@ -3,7 +3,7 @@ import { getConversationDetail } from '$lib/server/contacts';
 import { markRead } from '$lib/server/conversations';
 import { services } from '$lib/server/services';
 import { error } from '@sveltejs/kit';
-import { AccessDenied } from '$lib/server/scope';
+import { refusedWith } from '$lib/server/errors';
 import type { Platform } from '$lib/platforms';
 import { replyRulesFor } from '$lib/components/inbox/reply-rules';
 import { workspaceScope } from '../../scope';
@@ -20,7 +20,7 @@ export const load: PageServerLoad = async (event) => {
 		const platform = detail.conversation.platform as Platform;
 		return { detail, rules: replyRulesFor(platform, platforms.describe(platform).orders) };
 	} catch (cause) {
-		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
+		if (refusedWith(cause, 'not_found', 'forbidden')) error(404, { message: 'Not found', code: 'not_found' });
 		throw cause;
 	}
 };

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
-import { ConnectionError, createConnection, disconnectConnection, listConnections, PLATFORM_NAMES } from '$lib/server/connections';
+import { createConnection, disconnectConnection, listConnections, PLATFORM_NAMES } from '$lib/server/connections';
 import { clientIp } from '$lib/server/http/request';
 import { countQuarantined } from '$lib/server/quarantine';
 import { appWebhookUrl, webhookScope } from '$lib/server/webhook-urls';
 import { services } from '$lib/server/services';
-import { failure, text } from '../../../../form';
+import { refusedWith } from '$lib/server/errors';
+import { failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
 /** The fields each platform's credentials have, read from the connector's own schema. */
@@ -47,10 +48,8 @@ export const actions: Actions = {
 			return { form: 'connect' as const, created: connection.id };
 		} catch (error) {
 			if (error instanceof z.ZodError) return failure(400, values, 'inbox.connections.error.invalid');
-			if ((error as { name?: string }).name === ConnectionError.name && (error as ConnectionError).reason === 'already_connected') {
-				return failure(409, values, 'inbox.connections.error.taken');
-			}
-			throw error;
+			if (refusedWith(error, 'already_connected')) return failure(409, values, 'inbox.connections.error.taken');
+			return refused(error, values);
 		}
 	},
 	disconnect: async (event) => {
@@ -61,8 +60,8 @@ export const actions: Actions = {
 		try {
 			await disconnectConnection({ db, keyRing, platforms, config, origin: config.origin ?? event.url.origin, ip: clientIp(event) }, scope, id);
 		} catch (error) {
-			if ((error as { name?: string }).name === ConnectionError.name) return failure(404, { form: 'list' as const }, 'form.error.notFound');
-			throw error;
+			if (refusedWith(error, 'not_found')) return failure(404, { form: 'list' as const }, 'form.error.notFound');
+			return refused(error, { form: 'list' as const });
 		}
 		return { form: 'list' as const, success: 'inbox.connections.disconnectedDone' as const };
 	}

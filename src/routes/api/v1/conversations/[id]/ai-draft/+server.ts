@@ -3,6 +3,7 @@ import { api, ApiError, requireScope } from '$lib/server/http/api';
 import { AI_DRAFT_LIMIT, modelFor } from '$lib/server/ai/assistant';
 import { AiUnavailable } from '$lib/server/ai/model';
 import { AiDraftBusy, startAiDraft, stopAiDraft } from '$lib/server/ai/stream';
+import { refusedWith } from '$lib/server/errors';
 import { RateLimited } from '$lib/server/auth/throttle';
 import { logger } from '$lib/server/log';
 import { hit } from '$lib/server/rate-limit';
@@ -30,10 +31,11 @@ export const POST = api(async (event) => {
 		const started = await startAiDraft({ db, live, model, maxTextLength: (p) => PLATFORM_FACTS[p].maxTextLength }, scope, id);
 		return json({ model: started.model }, { status: 202 });
 	} catch (error) {
-		if (error instanceof AiDraftBusy) throw new ApiError(409, error.reason, error.message);
-		if (!(error instanceof AiUnavailable)) throw error;
-		log.warn('unavailable', { workspace_id: scope.workspaceId, conversation_id: id, reason: error.reason, model: model.model });
-		return json({ error: { code: 'ai_unavailable', reason: error.reason, message: error.message } }, { status: 503 });
+		if (refusedWith(error, 'ai_draft_running')) throw error;
+		if (!refusedWith(error, 'ai_unavailable')) throw error;
+		const { reason } = error.details as { reason: string };
+		log.warn('unavailable', { workspace_id: scope.workspaceId, conversation_id: id, reason, model: model.model });
+		return json({ error: { code: 'ai_unavailable', reason, message: error.message } }, { status: 503 });
 	}
 });
 
