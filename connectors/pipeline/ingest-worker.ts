@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { isDatabaseUnavailable, transaction, type Pool } from '../../src/lib/server/db.ts';
 import type { LiveDocuments } from '../../src/lib/server/ports.ts';
+import { mirrorReopened, reopenConversations, reopensOnCustomerMessage, type Reopening } from '../../src/lib/server/commands/status.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
 import { MIRROR_COLUMNS, MirrorQueue, mirrorSweep, queueMirrorSql, type MirrorRow } from './mirror.ts';
@@ -64,7 +65,7 @@ interface ClaimedEvent {
 /** What a committed batch still has to do outside the transaction. */
 interface Effects {
 	messages: (MirrorRow & { platform: string })[];
-	reopened: { workspaceId: string; conversationId: string; platform: string }[];
+	reopened: (Reopening & { platform: string })[];
 	orders: Map<string, Set<string>>;
 }
 
@@ -306,7 +307,7 @@ export class IngestWorker {
 			effects.messages.push({ ...message, platform: item.row.platform });
 		}
 		const list = [...changes.values()];
-		for (const c of list) c.reopen = c.customerCount > 0 && (c.status === 'resolved' || c.status === 'snoozed');
+		for (const c of list) c.reopen = c.customerCount > 0 && reopensOnCustomerMessage(c.status);
 		await client.query(
 			`update conversations c set
 			   last_message_preview = case when u.last_at >= c.last_message_at then u.preview else c.last_message_preview end,
@@ -318,11 +319,9 @@ export class IngestWorker {
 			   first_response_at = case when c.first_response_at is null and u.seller_at > least(c.last_customer_message_at, u.customer_at) then u.seller_at else c.first_response_at end,
 			   reply_token = coalesce(u.reply_token, c.reply_token),
 			   reply_token_at = case when u.reply_token is null then c.reply_token_at else now() end,
-			   status = case when u.reopen then 'open' else c.status end,
-			   snoozed_until = case when u.reopen then null else c.snoozed_until end,
 			   updated_at = now()
-			  from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::bool[])
-			       as u (id, last_at, preview, n, customer_n, customer_at, seller_at, reply_token, reopen)
+			  from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::int[], $5::int[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+			       as u (id, last_at, preview, n, customer_n, customer_at, seller_at, reply_token)
 			 where c.id = u.id`,
 			[
 				list.map((c) => c.id),
@@ -332,20 +331,13 @@ export class IngestWorker {
 				list.map((c) => c.customerCount),
 				list.map((c) => c.lastCustomerAt),
 				list.map((c) => c.lastSellerAt),
-				list.map((c) => c.replyToken),
-				list.map((c) => c.reopen)
+				list.map((c) => c.replyToken)
 			]
 		);
-		const reopened = list.filter((c) => c.reopen);
-		if (reopened.length > 0) {
-			await client.query(
-				`insert into conversation_events (workspace_id, conversation_id, actor_id, kind, data)
-				 select w, c, null, 'status', jsonb_build_object('from', s, 'to', 'open', 'reason', 'customer_message')
-				   from unnest($1::uuid[], $2::uuid[], $3::text[]) as u (w, c, s)`,
-				[reopened.map((c) => c.workspaceId), reopened.map((c) => c.id), reopened.map((c) => c.status)]
-			);
-			for (const c of reopened) effects.reopened.push({ workspaceId: c.workspaceId, conversationId: c.id, platform: c.platform });
-		}
+		// A customer's message reopens a resolved or snoozed conversation: the status command's system form.
+		const reopened = list.filter((c) => c.reopen).map((c) => ({ workspaceId: c.workspaceId, conversationId: c.id, from: c.status, platform: c.platform }));
+		await reopenConversations(client, reopened, 'customer_message');
+		effects.reopened.push(...reopened);
 	}
 
 	async #orderUpdate(client: pg.PoolClient, row: ClaimedEvent, event: OrderUpdateEvent, effects: Effects): Promise<void> {
@@ -365,11 +357,10 @@ export class IngestWorker {
 		if (effects.messages.length > 0) {
 			await this.#mirror.push(effects.messages, (m) => ({ source: 'connector', platform: (m as MirrorRow & { platform: string }).platform }));
 		}
-		for (const r of effects.reopened) {
-			await this.#live
-				.setMeta(r.workspaceId, r.conversationId, { status: 'open', snoozedUntil: null }, { source: 'connector', platform: r.platform })
-				.catch((error) => log.warn('reopen_mirror_failed', { conversation_id: r.conversationId, error: errorMessage(error) }));
-		}
+		await mirrorReopened(
+			this.#live,
+			effects.reopened.map((r) => ({ ...r, origin: { source: 'connector', platform: r.platform } }))
+		);
 		if (this.#orders) {
 			for (const [connectionId, ids] of effects.orders) this.#orders.refreshLater(connectionId, { orderIds: [...ids] });
 		}

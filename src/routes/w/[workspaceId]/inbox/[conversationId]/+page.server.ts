@@ -7,7 +7,8 @@ import { AccessDenied } from '$lib/server/scope';
 import type { Platform } from '$lib/platforms';
 import { replyRulesFor } from '$lib/components/inbox/reply-rules';
 import { workspaceScope } from '../../scope';
-import { NoteRefused, addNote } from '$lib/server/notes';
+import { NoteRefused } from '$lib/server/notes';
+import { addNote, userActor } from '$lib/server/commands';
 import { failure, text } from '../../../../form';
 
 /** One open conversation: its customer, and the platform's rules the reply box shows before sending. */
@@ -35,7 +36,7 @@ export const actions: Actions = {
 		if (!scope.can('note')) return failure(403, { body }, 'form.error.forbidden');
 		try {
 			const { db, live } = services();
-			await addNote(db, live, scope, event.params.conversationId, { body, mentions });
+			await addNote({ db, live }, userActor(scope), event.params.conversationId, { body, mentions });
 		} catch (error) {
 			if (error instanceof NoteRefused) return failure(error.reason === 'not_found' ? 404 : 400, { body }, error.reason === 'not_found' ? 'form.error.notFound' : 'conversation.note.invalid');
 			throw error;
