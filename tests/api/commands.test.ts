@@ -184,3 +184,45 @@ describe('POST /conversations/:id/notes', () => {
 		expect((await agent.post(url(fx.conversationId, 'notes'), { body: ' ' }, headers())).status).toBe(400);
 	});
 });
+
+describe('the same commands as form actions of the conversation page', () => {
+	const form = (client: Client, action: string, fields: [string, string][]) =>
+		client.request('POST', `/w/${fx.workspaceId}/inbox/${fx.conversationId}?/${action}`, new URLSearchParams(fields).toString(), {
+			'content-type': 'application/x-www-form-urlencoded',
+			accept: 'application/json'
+		});
+	const browser = (token: string) => {
+		const client = new Client(app.url);
+		client.cookie = `chatmai_session=${token}`;
+		return client;
+	};
+
+	it('assign, set the status, snooze and label without JavaScript, and the open tab shows each', async () => {
+		const agentBrowser = browser(fx.agentA.token);
+		expect((await form(agentBrowser, 'assign', [['assigneeId', fx.agentA.userId]])).json.type).toBe('success');
+		await waitFor(() => readMeta(tab.doc).assigneeId === fx.agentA.userId, 'the assignee in the open tab');
+		expect((await form(agentBrowser, 'status', [['status', 'pending']])).json.type).toBe('success');
+		await waitFor(() => readMeta(tab.doc).status === 'pending', 'pending in the open tab');
+		const until = new Date(Date.now() + 7_200_000).toISOString();
+		expect((await form(agentBrowser, 'snooze', [['until', until]])).json.type).toBe('success');
+		await waitFor(() => readMeta(tab.doc).snoozedUntil === until, 'snoozed in the open tab');
+		expect((await form(agentBrowser, 'labels', [['label', 'vip'], ['label', 'wholesale']])).json.type).toBe('success');
+		await waitFor(() => readLabels(tab.doc).sort().join() === 'vip,wholesale', 'the labels in the open tab');
+		const { rows } = await db.query('select assignee_id, status, labels from conversations where id = $1', [fx.conversationId]);
+		expect(rows[0]).toEqual({ assignee_id: fx.agentA.userId, status: 'snoozed', labels: ['vip', 'wholesale'] });
+	});
+
+	it('refuses a supervisor and invalid input with a sentence key, keeping what was sent', async () => {
+		const refused = await form(browser(fx.supervisor.token), 'status', [['status', 'resolved']]);
+		expect(refused.json).toMatchObject({ type: 'failure', status: 403 });
+		const invalid = await form(browser(fx.agentA.token), 'status', [['status', 'closed']]);
+		expect(invalid.json).toMatchObject({ type: 'failure', status: 400 });
+		expect(invalid.json.data).toContain('conversation.command.statusInvalid');
+		const stranger = await form(browser(fx.agentA.token), 'assign', [['assigneeId', other.agentA.userId]]);
+		expect(stranger.json).toMatchObject({ type: 'failure', status: 400 });
+		expect((await db.query('select status, assignee_id from conversations where id = $1', [fx.conversationId])).rows[0]).toEqual({
+			status: 'snoozed',
+			assignee_id: fx.agentA.userId
+		});
+	});
+});
