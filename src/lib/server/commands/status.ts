@@ -90,24 +90,33 @@ export interface Reopening {
 
 /**
  * The system's batch form of `setStatus(open)`, inside the caller's transaction (the ingest
- * worker's batch, the snooze sweep's claim): the rows must already be locked by the caller. With
- * `notifyAssignee`, each assignee is told (`reason` is the notification's kind).
+ * worker's batch, the snooze sweep's claim): the rows must already be locked by the caller. The
+ * reason is stored in each history row; when a snooze ended, the assignee is notified.
  */
 export async function reopenConversations(client: Queryable, reopenings: readonly Reopening[], reason: 'customer_message' | 'snooze_ended'): Promise<void> {
 	if (reopenings.length === 0) return;
 	const ids = reopenings.map((r) => r.conversationId);
-	await client.query(`update conversations set status = 'open', snoozed_until = null, updated_at = now() where id = any($1::uuid[])`, [ids]);
+	const workspaces = reopenings.map((r) => r.workspaceId);
+	await client.query(
+		`update conversations conversation set status = 'open', snoozed_until = null, updated_at = now()
+		   from unnest($1::uuid[], $2::uuid[]) as reopening (id, workspace_id)
+		  where conversation.id = reopening.id and conversation.workspace_id = reopening.workspace_id`,
+		[ids, workspaces]
+	);
 	await client.query(
 		`insert into conversation_events (workspace_id, conversation_id, actor_id, kind, data)
-		 select w, c, null, 'status', jsonb_build_object('from', s, 'to', 'open', 'reason', $4::text)
-		   from unnest($1::uuid[], $2::uuid[], $3::text[]) as u (w, c, s)`,
-		[reopenings.map((r) => r.workspaceId), ids, reopenings.map((r) => r.from), reason]
+		 select workspace_id, id, null, 'status', jsonb_build_object('from', previous, 'to', 'open', 'reason', $4::text)
+		   from unnest($1::uuid[], $2::uuid[], $3::text[]) as reopening (workspace_id, id, previous)`,
+		[workspaces, ids, reopenings.map((r) => r.from), reason]
 	);
 	if (reason === 'snooze_ended') {
 		await client.query(
 			`insert into notifications (workspace_id, user_id, kind, conversation_id)
-			 select workspace_id, assignee_id, 'snooze_ended', id from conversations where id = any($1::uuid[]) and assignee_id is not null`,
-			[ids]
+			 select conversation.workspace_id, conversation.assignee_id, 'snooze_ended', conversation.id
+			   from conversations conversation join unnest($1::uuid[], $2::uuid[]) as reopening (id, workspace_id)
+			     on conversation.id = reopening.id and conversation.workspace_id = reopening.workspace_id
+			  where conversation.assignee_id is not null`,
+			[ids, workspaces]
 		);
 	}
 }
