@@ -33,7 +33,7 @@ export const NOTES_LIMIT = 200;
 
 export const NOTE_BODY_LIMIT = 10_000;
 
-export const LABEL_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} _\-/.]{0,39}$/u;
+export const LABEL_PATTERN = /^[\p{L}\p{N}][\p{L}\p{M}\p{N} _\-/.]{0,39}$/u;
 export const LABELS_LIMIT = 30;
 
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;

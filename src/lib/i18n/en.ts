@@ -237,6 +237,10 @@ export const en = {
 	'conversation.addLabel': 'Add a label',
 	'conversation.removeLabel': 'Remove label {label}',
 	'conversation.labelInvalid': 'Use letters, numbers, spaces or - _ / . (at most 40).',
+	// Conversation commands as form actions (assign, status, snooze, labels)
+	'conversation.command.saved': 'Saved.',
+	'conversation.command.assigneeInvalid': 'Choose a teammate who can reply to customers.',
+	'conversation.command.statusInvalid': 'Choose open, pending or resolved.',
 	'conversation.denied': 'You cannot open this conversation. It may have been deleted, or your session has ended: reload the page.',
 	'conversation.offline': 'You are offline. Keep typing: your draft is kept here and merges with your team’s when the connection is back.',
 	'conversation.connecting': 'Connecting…',

@@ -236,6 +236,10 @@ export const th: Catalog = {
 	'conversation.addLabel': 'เพิ่มป้ายกำกับ',
 	'conversation.removeLabel': 'ลบป้ายกำกับ {label}',
 	'conversation.labelInvalid': 'ใช้ตัวอักษร ตัวเลข เว้นวรรค หรือ - _ / . (ไม่เกิน 40 ตัว)',
+	// Conversation commands as form actions (assign, status, snooze, labels)
+	'conversation.command.saved': 'บันทึกแล้ว',
+	'conversation.command.assigneeInvalid': 'เลือกเพื่อนร่วมทีมที่ตอบลูกค้าได้',
+	'conversation.command.statusInvalid': 'เลือกสถานะ เปิดอยู่ รอดำเนินการ หรือ ปิดเรื่องแล้ว',
 	'conversation.denied': 'เปิดแชตนี้ไม่ได้ อาจถูกลบไปแล้วหรือเซสชันหมดอายุ กรุณาโหลดหน้าใหม่',
 	'conversation.offline': 'คุณออฟไลน์อยู่ พิมพ์ต่อได้เลย ร่างข้อความจะถูกเก็บไว้และรวมกับของทีมเมื่อกลับมาออนไลน์',
 	'conversation.connecting': 'กำลังเชื่อมต่อ…',
