@@ -4,6 +4,7 @@
  */
 import { credentialSchema, type MetaCredentials } from './credentials.ts';
 import { replyWindow } from '../shared/policy.ts';
+import { authorization, identify, profile } from './account.ts';
 import { revoke, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { parse } from './parse.ts';
@@ -19,5 +20,8 @@ export const facebook: Connector<MetaCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	revoke
+	revoke,
+	authorization,
+	identify,
+	profile
 };

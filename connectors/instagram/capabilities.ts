@@ -13,5 +13,8 @@ export const capabilities: Capabilities = {
 	attachments: true,
 	echoes: true,
 	orderLookup: [],
-	ackWithinMs: 20_000
+	ackWithinMs: 20_000,
+	// Page tokens taken from a long-lived user token do not expire.
+	refreshesTokens: false,
+	authorizes: true
 };

@@ -14,5 +14,7 @@ export const capabilities: Capabilities = {
 	echoes: true,
 	orderLookup: ['order_ids', 'customer'],
 	// "You need to ack with HTTP status code 200 within 500ms", else retries every 30 minutes, 12 times.
-	ackWithinMs: 500
+	ackWithinMs: 500,
+	refreshesTokens: true,
+	authorizes: true
 };

@@ -10,5 +10,8 @@ export const capabilities: Capabilities = {
 	attachments: true,
 	echoes: false,
 	orderLookup: [],
-	ackWithinMs: 1_000
+	ackWithinMs: 1_000,
+	// A long-lived channel access token, issued in the LINE Developers console; LINE OA has no authorization page for this.
+	refreshesTokens: false,
+	authorizes: false
 };

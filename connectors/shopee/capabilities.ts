@@ -14,5 +14,7 @@ export const capabilities: Capabilities = {
 	attachments: true,
 	echoes: true,
 	orderLookup: ['order_ids', 'customer'],
-	ackWithinMs: 3_000
+	ackWithinMs: 3_000,
+	refreshesTokens: true,
+	authorizes: true
 };

@@ -14,5 +14,7 @@ export const capabilities: Capabilities = {
 	echoes: true,
 	// Customer-service ids are IM ids, which "can not be used to query orders": only order ids work.
 	orderLookup: ['order_ids'],
-	ackWithinMs: 3_000
+	ackWithinMs: 3_000,
+	refreshesTokens: true,
+	authorizes: true
 };
