@@ -11,6 +11,8 @@ export interface PlatformEndpoints {
 	origin: string | undefined;
 	/** CHATMAI_<PLATFORM>_API_URL: the operator's override of a platform's API host, above any per-connection one. */
 	apiUrls: Partial<Record<Platform, string>>;
+	/** CHATMAI_<PLATFORM>_AUTH_URL: the host of the platform's authorization page and token service. */
+	authUrls?: Partial<Record<Platform, string>>;
 	/** Timeout of each call to a platform, in ms. @default 10000 */
 	timeoutMs?: number;
 	/** Injected in tests. @default globalThis.fetch */
@@ -24,6 +26,7 @@ export function callContext(connection: OpenConnection, endpoints: PlatformEndpo
 			externalId: connection.externalId,
 			webhookUrl: webhookUrl(endpoints.origin ?? origin ?? 'http://localhost', connection.platform, connection.id),
 			apiBaseUrl: endpoints.apiUrls[connection.platform] ?? connection.apiBaseUrl,
+			authBaseUrl: endpoints.authUrls?.[connection.platform],
 			verifyToken: connection.verifyToken ?? undefined,
 			settings: connection.settings
 		},

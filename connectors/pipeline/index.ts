@@ -17,6 +17,11 @@ import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
 import { createWebhookRoute } from './webhook-route.ts';
+import { TokenRefresher, type TokenRefresherOptions } from './token-refresh.ts';
+import { appCredentials } from '../../src/lib/server/platform-apps.ts';
+import { PlatformRefused } from '../../src/lib/server/platforms.ts';
+import { SendError } from '../shared/errors.ts';
+import type { AuthorizationContext, Platform } from '../types.ts';
 
 /**
  * The pipeline, put together: webhook route → inbound_events → ingest worker → messages + live
@@ -30,13 +35,15 @@ export interface PipelineOptions {
 	keyRing: KeyRing;
 	live: LiveDocuments;
 	connectors: ConnectorRegistry;
-	config: Pick<Config, 'origin' | 'platformApiUrls'>;
+	config: Pick<Config, 'origin' | 'platformApiUrls' | 'platformAuthUrls' | 'platformApps'>;
 	/** 'embedded' runs one runner per worker and one flush at a time (the pool has one connection). */
 	databaseKind: 'postgres' | 'embedded';
 	/** Injected in tests. */
 	fetch?: typeof fetch;
 	/** Outbox retry tuning (tests shorten the backoff). */
 	outbox?: Pick<OutboxWorkerOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'maxAttempts' | 'leaseMs'>;
+	/** Token refresh tuning (tests shorten the backoff). */
+	tokens?: Pick<TokenRefresherOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'leaseMs'>;
 	/** @default 2 */
 	pollingIntervalSeconds?: number;
 }
@@ -49,16 +56,28 @@ export interface Pipeline {
 	ingest: IngestWorker;
 	outbox: OutboxWorker;
 	orders: OrdersService;
+	tokens: TokenRefresher;
 	/** Starts the workers and pg-boss; drains what earlier runs left. */
 	start(): Promise<void>;
 	/** Waits for acknowledged webhooks to be committed, then stops the workers and pg-boss. Before pool.end(). */
 	stop(): Promise<void>;
 }
 
+/** A connector's failure as the port's error: the platform's code and words, and whether trying again may help. */
+function refused(error: unknown): unknown {
+	if (error instanceof SendError) return new PlatformRefused(error.message, error.code, error.reason === 'retryable');
+	return error;
+}
+
 export function createPipeline(options: PipelineOptions): Pipeline {
 	const { db, keyRing, live, connectors } = options;
 	const embedded = options.databaseKind === 'embedded';
-	const endpoints: PlatformEndpoints = { origin: options.config.origin, apiUrls: options.config.platformApiUrls, fetch: options.fetch };
+	const endpoints: PlatformEndpoints = {
+		origin: options.config.origin,
+		apiUrls: options.config.platformApiUrls,
+		authUrls: options.config.platformAuthUrls,
+		fetch: options.fetch
+	};
 	const connections = new ConnectionCache({ db, keyRing, connectors });
 	const orders = new OrdersService({ db, connectors, connections, endpoints });
 	// Acknowledging webhooks comes first: while webhooks are arriving, the ingest worker and its
@@ -69,8 +88,16 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	const restRatio = restPolicy({ pressure: () => committer?.pressure() ?? false, load: () => load.value });
 	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, restRatio });
 	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
+	const tokens = new TokenRefresher({ db, keyRing, connectors, connections, endpoints, ...options.tokens });
 	let running = false;
 	let scheduler: Scheduler | undefined;
+
+	/** The call context of the authorization flow: this deployment's app, and the hosts the operator set. */
+	function authorizationContext(platform: Platform): AuthorizationContext | null {
+		const app = appCredentials(options.config, platform);
+		if (!app) return null;
+		return { app, apiBaseUrl: endpoints.apiUrls[platform], authBaseUrl: endpoints.authUrls?.[platform], fetch: endpoints.fetch };
+	}
 
 	committer = new GroupCommitter({
 		db,
@@ -104,8 +131,44 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 				maxTextLength: connector.capabilities.maxTextLength,
 				replyWindowHours: connector.capabilities.replyWindowHours,
 				extendedReplyWindowHours: connector.capabilities.extendedReplyWindowHours ?? null,
-				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0
+				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0,
+				authorizes: connector.capabilities.authorizes,
+				refreshesTokens: connector.capabilities.refreshesTokens
 			};
+		},
+		authorizeUrl(platform, input) {
+			const ctx = authorizationContext(platform);
+			const authorization = connectors[platform].authorization;
+			if (!ctx || !authorization) return null;
+			try {
+				return authorization.authorizeUrl(input, ctx);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		async exchange(platform, callback, redirectUri) {
+			const ctx = authorizationContext(platform);
+			const authorization = connectors[platform].authorization;
+			if (!ctx || !authorization) throw new PlatformRefused('This platform is not set up for authorization', 'not_configured', false);
+			try {
+				return await authorization.exchange(callback, redirectUri, ctx);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		async identify(connection) {
+			const connector = connectors[connection.platform];
+			const credentials = connector.credentialSchema.parse(connection.credentials);
+			try {
+				return await connector.identify(
+					callContext({ ...connection, id: '', workspaceId: '', name: '', status: 'active', verifyToken: null, credentials }, endpoints)
+				);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		wakeTokenRefresh: () => {
+			if (running) tokens.wake();
 		},
 		async revoke(connection) {
 			const connector = connectors[connection.platform];
@@ -137,11 +200,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		ingest,
 		outbox,
 		orders,
+		tokens,
 		async start() {
 			running = true;
 			// Whatever an earlier run acknowledged but did not finish: events, replies, mirrors.
 			ingest.wake();
 			outbox.wake();
+			tokens.wake();
 			await mirrorSweep(db, live).catch((error) => log.warn('mirror_sweep_failed', { error: errorMessage(error) }));
 			scheduler = new Scheduler({
 				db,
@@ -155,7 +220,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 						outbox.wake();
 						await outbox.idle();
 					},
-					sweep
+					sweep,
+					tokens: async () => {
+						tokens.wake();
+						await tokens.idle();
+					}
 				}
 			});
 			try {
@@ -171,7 +240,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			await flushes.drained();
 			running = false;
 			await scheduler?.stop().catch((error) => log.warn('scheduler_stop_failed', { error: errorMessage(error) }));
-			await Promise.all([ingest.stop(), outbox.stop()]);
+			await Promise.all([ingest.stop(), outbox.stop(), tokens.stop()]);
 			await orders.idle();
 			load.stop();
 		}

@@ -187,6 +187,12 @@ export class IngestWorker {
 		await client.query(`update inbound_events set processed_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])`, [
 			claimed.map((r) => r.id)
 		]);
+		// "Last event received" on the connection's card, to the minute: most batches write nothing here.
+		await client.query(
+			`update platform_connections set last_event_at = now()
+			  where id = any($1::uuid[]) and (last_event_at is null or last_event_at < now() - interval '1 minute')`,
+			[[...new Set(claimed.map((r) => r.connection_id))].sort()]
+		);
 		return effects;
 	}
 

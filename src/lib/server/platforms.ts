@@ -24,6 +24,56 @@ export interface PlatformDescription {
 	extendedReplyWindowHours: number | null;
 	/** Whether the platform offers the customer's orders (the shops). */
 	orders: boolean;
+	/** Whether sellers connect through the platform's authorization page (else they paste credentials: LINE). */
+	authorizes: boolean;
+	/** Whether the account's tokens expire and are refreshed by the token job. */
+	refreshesTokens: boolean;
+}
+
+/** When a connection's tokens stop working; null where the platform does not say or they do not expire. */
+export interface TokenLifetimesView {
+	accessTokenExpiresAt: Date | null;
+	refreshTokenExpiresAt: Date | null;
+}
+
+/** One account the seller granted on the platform's authorization page, with its credentials (never logged). */
+export interface GrantedAccountView {
+	externalId: string;
+	name: string;
+	credentials: unknown;
+	settings: Record<string, unknown>;
+	tokens: TokenLifetimesView;
+}
+
+/** The account a set of credentials belongs to, as the platform says. */
+export interface AccountIdentityView {
+	externalId: string;
+	name: string;
+}
+
+/**
+ * The platform refused or could not be reached. `code` is the platform's own error code (or ours:
+ * `timeout`, `network`, `missing_code`, `account_mismatch`); `message` is the platform's reason in
+ * its words (English), shown under our translated sentence.
+ */
+export class PlatformRefused extends Error {
+	readonly code: string | undefined;
+	readonly retryable: boolean;
+	constructor(message: string, code: string | undefined, retryable: boolean) {
+		super(message);
+		this.name = 'PlatformRefused';
+		this.code = code;
+		this.retryable = retryable;
+	}
+}
+
+/** A connection as the identity check needs it: credentials in the connector's own shape. */
+export interface IdentifiableConnection {
+	platform: Platform;
+	externalId: string;
+	settings: Record<string, unknown>;
+	apiBaseUrl: string | undefined;
+	credentials: unknown;
 }
 
 /** The part of a connection the port needs to revoke it; credentials are already decrypted. */
@@ -111,8 +161,16 @@ export interface Platforms {
 	describe(platform: Platform): PlatformDescription;
 	/** Best effort: revokes the token or unsubscribes on the platform; logs and swallows failures. */
 	revoke(connection: RevocableConnection): Promise<void>;
-	/** Drops whatever this instance cached about a connection (after a disconnect). */
+	/** Drops whatever this instance cached about a connection (after a disconnect or new credentials). */
 	forget(connectionId: string): void;
+	/** The platform's authorization page for this deployment's app; null when the platform has none or no app is configured. */
+	authorizeUrl(platform: Platform, input: { redirectUri: string; state: string }): URL | null;
+	/** Exchanges the authorization callback for the granted accounts. Throws PlatformRefused. */
+	exchange(platform: Platform, callback: URLSearchParams, redirectUri: string): Promise<GrantedAccountView[]>;
+	/** Asks the platform who the credentials belong to. Throws PlatformRefused. */
+	identify(connection: IdentifiableConnection): Promise<AccountIdentityView>;
+	/** Wakes the token refresh job (after a connection's tokens changed). */
+	wakeTokenRefresh(): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */
 	createReply(scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply>;
 	/**

@@ -5,7 +5,10 @@ import { ReplyRefused, RetryRefused } from '../platforms.ts';
 const connectionStatus: Record<ConnectionError['reason'], number> = {
 	not_found: 404,
 	already_connected: 409,
-	custom_api_url_refused: 400
+	custom_api_url_refused: 400,
+	// The platform did not accept the credentials (or they belong to another account): `details.code` says which.
+	refused: 422,
+	not_authorizable: 400
 };
 
 const replyStatus: Record<ReplyRefused['reason'], number> = {
@@ -33,9 +36,9 @@ const retryStatus: Record<RetryRefused['reason'], number> = {
  * src/lib, not the copy Vite bundled into the routes.
  */
 export function platformError(error: unknown): unknown {
-	const e = error as { name?: string; reason?: string; message?: string } | null;
+	const e = error as { name?: string; reason?: string; message?: string; code?: string } | null;
 	if (e?.name === ConnectionError.name && e.reason && e.reason in connectionStatus) {
-		return new ApiError(connectionStatus[e.reason as ConnectionError['reason']], e.reason, e.message ?? '');
+		return new ApiError(connectionStatus[e.reason as ConnectionError['reason']], e.reason, e.message ?? '', e.code ? { code: e.code } : undefined);
 	}
 	if (e?.name === ReplyRefused.name && e.reason && e.reason in replyStatus) {
 		return new ApiError(replyStatus[e.reason as ReplyRefused['reason']], e.reason, e.message ?? '');
