@@ -133,7 +133,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 				extendedReplyWindowHours: connector.capabilities.extendedReplyWindowHours ?? null,
 				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0,
 				authorizes: connector.capabilities.authorizes,
-				refreshesTokens: connector.capabilities.refreshesTokens
+				refreshesTokens: connector.capabilities.refreshesTokens,
+				handshake: Boolean(connector.handshake)
 			};
 		},
 		authorizeUrl(platform, input) {

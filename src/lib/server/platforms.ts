@@ -28,6 +28,8 @@ export interface PlatformDescription {
 	authorizes: boolean;
 	/** Whether the account's tokens expire and are refreshed by the token job. */
 	refreshesTokens: boolean;
+	/** Whether the platform checks a verify token when subscribing the webhook (Meta); others show no such field. */
+	handshake: boolean;
 }
 
 /** When a connection's tokens stop working; null where the platform does not say or they do not expire. */

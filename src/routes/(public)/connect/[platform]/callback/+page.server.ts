@@ -1,0 +1,60 @@
+import { error, redirect } from '@sveltejs/kit';
+import type { PageServerLoad } from './$types';
+import { readConnectState } from '$lib/server/connect-state';
+import { authorizationRedirectUri, isPlatform, type CallbackProblem } from '$lib/server/connect-flow';
+import { connectAuthorized, ConnectionError } from '$lib/server/connections';
+import { clientIp } from '$lib/server/http/request';
+import { logger } from '$lib/server/log';
+import { PlatformRefused } from '$lib/server/platforms';
+import { AccessDenied, scopeFor } from '$lib/server/scope';
+import { services } from '$lib/server/services';
+import { loginUrl } from '../../../../redirect';
+
+const log = logger('connect');
+
+/**
+ * The platform's authorization page sends the seller here with a code (and Shopee a shop id) and our
+ * state. A good state and code connect the granted accounts and go to Settings; anything else shows
+ * what went wrong (in the seller's language) and stores nothing.
+ */
+export const load: PageServerLoad = async (event) => {
+	const platform = event.params.platform;
+	if (!isPlatform(platform)) error(404, { message: 'Not found', code: 'not_found' });
+	const principal = event.locals.principal;
+	if (!principal) redirect(303, loginUrl(event.url.pathname + event.url.search));
+	const fail = (problem: CallbackProblem, detail = '') => ({ platform, problem, detail, workspaceId: null as string | null });
+
+	const { config, db, keyRing, platforms } = services();
+	const read = readConnectState(keyRing, event.url.searchParams.get('state'), { userId: principal.userId, platform });
+	if (!read.ok) {
+		log.warn('callback_bad_state', { platform, problem: read.problem });
+		return fail('state');
+	}
+	const workspaceId = read.state.workspaceId;
+	let scope;
+	try {
+		scope = await scopeFor(db, principal, workspaceId);
+	} catch (cause) {
+		if (cause instanceof AccessDenied) return fail('forbidden');
+		throw cause;
+	}
+	if (!scope.can('manageWorkspace')) return { ...fail('forbidden'), workspaceId };
+	// The seller said no on the platform's page (Meta: error=access_denied).
+	if (event.url.searchParams.get('error')) return { ...fail('denied', event.url.searchParams.get('error_description') ?? ''), workspaceId };
+
+	const origin = config.origin ?? event.url.origin;
+	let connected;
+	try {
+		const accounts = await platforms.exchange(platform, event.url.searchParams, authorizationRedirectUri(origin, platform));
+		connected = await connectAuthorized({ db, keyRing, platforms, config, origin, ip: clientIp(event) }, scope, platform, accounts);
+	} catch (cause) {
+		const e = cause as { name?: string; retryable?: boolean; code?: string; message?: string; reason?: string };
+		if (e?.name === PlatformRefused.name) {
+			log.info('callback_refused', { platform, workspace_id: workspaceId, code: e.code ?? null });
+			return { ...fail(e.code === 'not_configured' ? 'not_configured' : e.retryable ? 'unreachable' : 'refused', e.message ?? ''), workspaceId };
+		}
+		if (e?.name === ConnectionError.name && e.reason === 'already_connected') return { ...fail('taken'), workspaceId };
+		throw cause;
+	}
+	redirect(303, `/w/${workspaceId}/settings/connections?connected=${connected.length}`);
+};
