@@ -7,7 +7,10 @@ import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/pl
  * customers writing in through signed webhooks, and agents logging in through the form.
  */
 
-export const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+export const BASE = `http://127.0.0.1:${PORT}`;
+/** The fakes the e2e server is pointed at (playwright.config.ts): one at a time per platform. */
+export const FAKE_PORTS = { shopee: PORT + 2, line: PORT + 3 } as const;
 export const PASSWORD = 'chatmai-demo';
 export const OWNER = 'demo@chatmai.local';
 export const AGENT = 'somchai@chatmai.local';
@@ -54,7 +57,7 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 		const text = await res.text();
 		return { status: res.status, json: text ? JSON.parse(text) : null };
 	};
-	const fake = await startFakePlatform(platform);
+	const fake = await startFakePlatform(platform, platform === 'line' ? { port: FAKE_PORTS.line } : {});
 	const created = await rest('POST', '/api/v1/connections', {
 		platform,
 		name,
