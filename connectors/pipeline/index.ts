@@ -18,6 +18,7 @@ import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresh.ts';
+import { ProfileFetcher } from './profiles.ts';
 import { appCredentials } from '../../src/lib/server/platform-apps.ts';
 import { PlatformRefused } from '../../src/lib/server/platforms.ts';
 import { SendError } from '../shared/errors.ts';
@@ -57,6 +58,7 @@ export interface Pipeline {
 	outbox: OutboxWorker;
 	orders: OrdersService;
 	tokens: TokenRefresher;
+	profiles: ProfileFetcher;
 	/** Starts the workers and pg-boss; drains what earlier runs left. */
 	start(): Promise<void>;
 	/** Waits for acknowledged webhooks to be committed, then stops the workers and pg-boss. Before pool.end(). */
@@ -86,7 +88,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	let committer: GroupCommitter | undefined;
 	const load = new LoopLoad();
 	const restRatio = restPolicy({ pressure: () => committer?.pressure() ?? false, load: () => load.value });
-	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, restRatio });
+	const profiles = new ProfileFetcher({ db, connectors, connections, endpoints });
+	const ingest = new IngestWorker({ db, live, orders, profiles, concurrency: embedded ? 1 : 2, restRatio });
 	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
 	const tokens = new TokenRefresher({ db, keyRing, connectors, connections, endpoints, ...options.tokens });
 	let running = false;
@@ -202,6 +205,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		outbox,
 		orders,
 		tokens,
+		profiles,
 		async start() {
 			running = true;
 			// Whatever an earlier run acknowledged but did not finish: events, replies, mirrors.
@@ -243,6 +247,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			await scheduler?.stop().catch((error) => log.warn('scheduler_stop_failed', { error: errorMessage(error) }));
 			await Promise.all([ingest.stop(), outbox.stop(), tokens.stop()]);
 			await orders.idle();
+			await profiles.idle();
 			load.stop();
 		}
 	};

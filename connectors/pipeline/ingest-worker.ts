@@ -8,6 +8,7 @@ import { MIRROR_COLUMNS, MirrorQueue, queueMirrorSql, type MirrorRow } from './m
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
+import type { ProfileFetcher } from './profiles.ts';
 import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
 
 /**
@@ -29,6 +30,8 @@ export interface IngestWorkerOptions {
 	live: LiveDocuments;
 	/** Refreshes the orders named by order pushes and order cards, after the commit. */
 	orders?: OrdersService;
+	/** Fetches the profiles of the customers who wrote, after the commit (profiles.ts). */
+	profiles?: ProfileFetcher;
 	/** Events per transaction. @default 200 */
 	batchSize?: number;
 	/** Events per transaction while webhooks are arriving (see `restRatio`). @default 50 */
@@ -62,6 +65,8 @@ interface Effects {
 	messages: (MirrorRow & { platform: string })[];
 	reopened: { workspaceId: string; conversationId: string; platform: string }[];
 	orders: Map<string, Set<string>>;
+	/** Customers who wrote, by connection: their profiles are refreshed when old. */
+	customers: Map<string, Set<string>>;
 }
 
 const RETRY_CODES = new Set(['40P01', '40001']);
@@ -70,6 +75,7 @@ export class IngestWorker {
 	readonly #db: Pool;
 	readonly #live: LiveDocuments;
 	readonly #orders: OrdersService | undefined;
+	readonly #profiles: ProfileFetcher | undefined;
 	readonly #batchSize: number;
 	readonly #pressureBatchSize: number;
 	readonly #maxAttempts: number;
@@ -81,6 +87,7 @@ export class IngestWorker {
 		this.#db = options.db;
 		this.#live = options.live;
 		this.#orders = options.orders;
+		this.#profiles = options.profiles;
 		this.#batchSize = options.batchSize ?? 200;
 		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
@@ -141,7 +148,7 @@ export class IngestWorker {
 	}
 
 	async #oneByOne(events: ClaimedEvent[]): Promise<Effects> {
-		const all: Effects = { messages: [], reopened: [], orders: new Map() };
+		const all: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map() };
 		for (const event of events) {
 			try {
 				const effects = await transaction(this.#db, async (client) => {
@@ -156,6 +163,7 @@ export class IngestWorker {
 				all.messages.push(...effects.messages);
 				all.reopened.push(...effects.reopened);
 				for (const [k, v] of effects.orders) all.orders.set(k, new Set([...(all.orders.get(k) ?? []), ...v]));
+				for (const [k, v] of effects.customers) all.customers.set(k, new Set([...(all.customers.get(k) ?? []), ...v]));
 			} catch (error) {
 				if (isDatabaseUnavailable(error)) throw error;
 				const giveUp = event.attempts + 1 >= this.#maxAttempts;
@@ -177,7 +185,7 @@ export class IngestWorker {
 
 	/** Everything a set of claimed events means, inside the caller's transaction. */
 	async #apply(client: pg.PoolClient, claimed: ClaimedEvent[]): Promise<Effects> {
-		const effects: Effects = { messages: [], reopened: [], orders: new Map() };
+		const effects: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map() };
 		const parsed = claimed.map((row) => ({ row, event: storedEvent.parse(row.payload) as StoredEvent }));
 		// One lock order for every runner: by connection, then thread (no deadlocks between batches).
 		parsed.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
@@ -248,6 +256,12 @@ export class IngestWorker {
 		const placed = items.filter((i) => conversations.has(`${i.row.connection_id}|${i.event.threadId}`));
 		if (placed.length < items.length) log.info('seller_messages_without_conversation', { events: items.length - placed.length });
 		for (const { row, event } of placed) if (event.orderRef) addOrder(effects, row.connection_id, event.orderRef);
+		for (const { row, event } of placed) {
+			if (event.from !== 'customer' || !event.customer) continue;
+			const set = effects.customers.get(row.connection_id) ?? new Set<string>();
+			set.add(event.customer.externalId);
+			effects.customers.set(row.connection_id, set);
+		}
 		if (placed.length === 0) return;
 
 		const conversationOf = (i: { row: ClaimedEvent; event: MessageEvent }) => conversations.get(`${i.row.connection_id}|${i.event.threadId}`)!;
@@ -367,6 +381,9 @@ export class IngestWorker {
 		}
 		if (this.#orders) {
 			for (const [connectionId, ids] of effects.orders) this.#orders.refreshLater(connectionId, { orderIds: [...ids] });
+		}
+		if (this.#profiles) {
+			for (const [connectionId, ids] of effects.customers) this.#profiles.refreshLater(connectionId, [...ids]);
 		}
 	}
 }
