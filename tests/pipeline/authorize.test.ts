@@ -224,6 +224,15 @@ describe('the identity check on connect', () => {
 			expect(mismatch.status).toBe(422);
 			expect(mismatch.json.error.details).toEqual({ code: 'account_mismatch' });
 			expect((await connections(owner)).length).toBe(1);
+			// Credentials updated in place: checked first, and the same connection keeps working.
+			const id = right.json.connection.id;
+			const refused = await owner.client.request('PUT', `/api/v1/connections/${id}`, { credentials: { ...line.credentials as object, channelAccessToken: 'revoked' } });
+			expect(refused.status).toBe(422);
+			const updated = await owner.client.request('PUT', `/api/v1/connections/${id}`, { credentials: line.credentials });
+			expect(updated.status).toBe(200);
+			expect(updated.json.connection).toMatchObject({ id, status: 'active', hasCredentials: true });
+			const rotated = await db.query(`select rotated_at from platform_credentials where connection_id = $1`, [id]);
+			expect(rotated.rows[0].rotated_at).not.toBeNull();
 		} finally {
 			await line.close();
 		}

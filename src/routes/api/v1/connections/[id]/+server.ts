@@ -1,7 +1,8 @@
-import { api, requireScope } from '$lib/server/http/api';
+import { z } from 'zod';
+import { api, readJson, requireScope } from '$lib/server/http/api';
 import { platformError } from '$lib/server/http/platform-errors';
 import { clientIp } from '$lib/server/http/request';
-import { disconnectConnection, getConnection } from '$lib/server/connections';
+import { disconnectConnection, getConnection, updateCredentials } from '$lib/server/connections';
 import { services } from '$lib/server/services';
 
 export const GET = api(async (event) => {
@@ -23,6 +24,24 @@ export const DELETE = api(async (event) => {
 			{ db, keyRing, platforms, config, origin: config.origin ?? event.url.origin, ip: clientIp(event) },
 			scope,
 			event.params.id!
+		);
+		return { connection };
+	} catch (error) {
+		throw platformError(error);
+	}
+});
+
+/** New credentials in place (a rotated LINE channel token): checked with the platform, then sealed over the old ones. */
+export const PUT = api(async (event) => {
+	const scope = await requireScope(event, 'manageWorkspace');
+	const input = await readJson(event, z.object({ credentials: z.record(z.string(), z.unknown()) }));
+	const { db, keyRing, platforms, config } = services();
+	try {
+		const connection = await updateCredentials(
+			{ db, keyRing, platforms, config, origin: config.origin ?? event.url.origin, ip: clientIp(event) },
+			scope,
+			event.params.id!,
+			input.credentials
 		);
 		return { connection };
 	} catch (error) {
