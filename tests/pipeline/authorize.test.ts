@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../server/app.ts';
 import { testPool } from '../helpers/db.ts';
 import { startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
@@ -37,6 +37,10 @@ beforeAll(async () => {
 	}
 	app = await startPipelineApp(env);
 	fakes.tiktok.tokens.redirectUri = `${app.url}/connect/tiktok/callback`;
+});
+// Each fake has one shop / Page: one test's connections are gone before the next connects them again.
+afterEach(async () => {
+	await db.query(`update platform_connections set status = 'disconnected', disconnected_at = now() where status = 'active'`);
 });
 afterAll(async () => {
 	await app.close();
