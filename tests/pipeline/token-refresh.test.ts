@@ -63,6 +63,19 @@ async function state(id: string) {
 
 const due = (id: string) => db.query(`update platform_connections set next_refresh_at = now() - interval '1 second' where id = $1`, [id]);
 
+describe('connect buttons', () => {
+	it('say so when the platform’s app is not set up on the server, instead of sending the seller away; LINE has no authorization page', async () => {
+		const owner = await signUpOwner(app);
+		const lazada = await owner.client.get(`/w/${owner.workspaceId}/settings/connections/connect/lazada`);
+		expect(lazada.status).toBe(303);
+		expect(lazada.headers.get('location')).toBe(`/w/${owner.workspaceId}/settings/connections?problem=not_configured&platform=lazada`);
+		const page = await owner.client.get(lazada.headers.get('location')!);
+		expect(page.text).toContain('Lazada is not set up on this server yet');
+		expect(page.text).toContain('CHATMAI_LAZADA_APP_KEY, CHATMAI_LAZADA_APP_SECRET');
+		expect((await owner.client.get(`/w/${owner.workspaceId}/settings/connections/connect/line`)).status).toBe(404);
+	});
+});
+
 describe('the token refresh job', () => {
 	it('schedules a refresh at about three quarters of the token’s life, never at the same moment for every shop', () => {
 		const now = new Date('2026-01-01T00:00:00Z');

@@ -15,6 +15,8 @@ export const GET: RequestHandler = async (event) => {
 	if (!isPlatform(platform)) error(404, { message: 'Not found', code: 'not_found' });
 	if (!scope.can('manageWorkspace')) error(403, { message: 'Only owners and admins can connect platforms', code: 'forbidden' });
 	const { config, keyRing, platforms } = services();
+	// LINE has no authorization page: its channel is connected with the form.
+	if (!platforms.describe(platform).authorizes) error(404, { message: 'Not found', code: 'not_found' });
 	const state = createConnectState(keyRing, { userId: scope.userId, workspaceId: scope.workspaceId, platform });
 	const target = platforms.authorizeUrl(platform, { redirectUri: authorizationRedirectUri(config.origin ?? event.url.origin, platform), state });
 	if (!target) redirect(303, `/w/${scope.workspaceId}/settings/connections?problem=not_configured&platform=${platform}`);
