@@ -67,6 +67,8 @@ interface Effects {
 	orders: Map<string, Set<string>>;
 	/** Customers who wrote, by connection: their profiles are refreshed when old. */
 	customers: Map<string, Set<string>>;
+	/** Connections that received events: "last event received" on their card. */
+	connections: Set<string>;
 }
 
 const RETRY_CODES = new Set(['40P01', '40001']);
@@ -148,7 +150,7 @@ export class IngestWorker {
 	}
 
 	async #oneByOne(events: ClaimedEvent[]): Promise<Effects> {
-		const all: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map() };
+		const all: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map(), connections: new Set() };
 		for (const event of events) {
 			try {
 				const effects = await transaction(this.#db, async (client) => {
@@ -164,6 +166,7 @@ export class IngestWorker {
 				all.reopened.push(...effects.reopened);
 				for (const [k, v] of effects.orders) all.orders.set(k, new Set([...(all.orders.get(k) ?? []), ...v]));
 				for (const [k, v] of effects.customers) all.customers.set(k, new Set([...(all.customers.get(k) ?? []), ...v]));
+				for (const id of effects.connections) all.connections.add(id);
 			} catch (error) {
 				if (isDatabaseUnavailable(error)) throw error;
 				const giveUp = event.attempts + 1 >= this.#maxAttempts;
@@ -185,7 +188,7 @@ export class IngestWorker {
 
 	/** Everything a set of claimed events means, inside the caller's transaction. */
 	async #apply(client: pg.PoolClient, claimed: ClaimedEvent[]): Promise<Effects> {
-		const effects: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map() };
+		const effects: Effects = { messages: [], reopened: [], orders: new Map(), customers: new Map(), connections: new Set() };
 		const parsed = claimed.map((row) => ({ row, event: storedEvent.parse(row.payload) as StoredEvent }));
 		// One lock order for every runner: by connection, then thread (no deadlocks between batches).
 		parsed.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
@@ -195,12 +198,7 @@ export class IngestWorker {
 		await client.query(`update inbound_events set processed_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])`, [
 			claimed.map((r) => r.id)
 		]);
-		// "Last event received" on the connection's card, to the minute: most batches write nothing here.
-		await client.query(
-			`update platform_connections set last_event_at = now()
-			  where id = any($1::uuid[]) and (last_event_at is null or last_event_at < now() - interval '1 minute')`,
-			[[...new Set(claimed.map((r) => r.connection_id))].sort()]
-		);
+		for (const row of claimed) effects.connections.add(row.connection_id);
 		return effects;
 	}
 
@@ -384,6 +382,17 @@ export class IngestWorker {
 		}
 		if (this.#profiles) {
 			for (const [connectionId, ids] of effects.customers) this.#profiles.refreshLater(connectionId, [...ids]);
+		}
+		if (effects.connections.size > 0) {
+			// "Last event received" on the connection's card, to the minute (most passes write nothing), outside the
+			// ingest transaction so that it never holds a connection row.
+			await this.#db
+				.query(
+					`update platform_connections set last_event_at = now()
+					  where id = any($1::uuid[]) and (last_event_at is null or last_event_at < now() - interval '1 minute')`,
+					[[...effects.connections].sort()]
+				)
+				.catch((error) => log.warn('last_event_failed', { error: errorMessage(error) }));
 		}
 	}
 }

@@ -198,6 +198,8 @@ describe('an account connected again keeps its customers', () => {
 		expect(items.map((c: { id: string }) => c.id)).toEqual([conversation.id]);
 		const contacts = await db.query(`select count(distinct contact_id)::int as n from contact_identities where workspace_id = $1`, [owner.workspaceId]);
 		expect(contacts.rows[0].n).toBe(1);
+		// The card says when the account's last event arrived.
+		await waitFor(async () => (await connections(owner)).find((c) => c.id === second.id)?.lastEventAt, 'last event received');
 	});
 });
 
