@@ -272,4 +272,6 @@ export interface Connector<C = unknown> {
 	refresh?(ctx: CallContext<C>): Promise<RefreshedCredentials<C>>;
 	/** The customer's name and picture, where the platform offers a profile (LINE, Messenger, Instagram). */
 	profile?(customerId: string, ctx: CallContext<C>): Promise<CustomerProfile>;
+	/** Starts the account's webhooks where the platform asks the app to (Meta: the Page's `subscribed_apps`). */
+	subscribe?(ctx: CallContext<C>): Promise<void>;
 }

@@ -19,6 +19,22 @@ alter table platform_connections add constraint platform_connections_authorizati
 create index if not exists platform_connections_refresh_idx
 	on platform_connections (next_refresh_at) where status = 'active' and next_refresh_at is not null;
 
+-- Accounts granted on a platform's authorization page (several Facebook Pages, several TikTok shops)
+-- wait here, sealed like credentials, while the seller picks the ones to connect; 15 minutes at most.
+create table if not exists pending_authorizations (
+	id uuid primary key default gen_random_uuid(),
+	workspace_id uuid not null references workspaces (id) on delete cascade,
+	user_id uuid not null references users (id) on delete cascade,
+	platform text not null,
+	key_id text not null,
+	iv bytea not null check (length(iv) = 12),
+	ciphertext bytea not null,
+	auth_tag bytea not null check (length(auth_tag) = 16),
+	expires_at timestamptz not null,
+	created_at timestamptz not null default now()
+);
+create index if not exists pending_authorizations_expires_idx on pending_authorizations (expires_at);
+
 -- Owners are told when a connection needs them to reconnect it.
 alter table notifications add column if not exists connection_id uuid references platform_connections (id) on delete cascade;
 alter table notifications drop constraint notifications_kind_check;

@@ -5,7 +5,7 @@
 import { credentialSchema, type MetaCredentials } from './credentials.ts';
 import { replyWindow } from '../shared/policy.ts';
 import { authorization, identify, profile } from './account.ts';
-import { revoke, send } from './api.ts';
+import { revoke, send, subscribe } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { parse } from './parse.ts';
 import { handshake, verify } from './verify.ts';
@@ -23,5 +23,6 @@ export const instagram: Connector<MetaCredentials> = {
 	revoke,
 	authorization,
 	identify,
-	profile
+	profile,
+	subscribe
 };

@@ -171,6 +171,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 				throw refused(error);
 			}
 		},
+		async subscribe(connection) {
+			const connector = connectors[connection.platform];
+			if (!connector.subscribe) return;
+			const credentials = connector.credentialSchema.parse(connection.credentials);
+			try {
+				await connector.subscribe(
+					callContext({ ...connection, id: '', workspaceId: '', name: '', status: 'active', verifyToken: null, credentials }, endpoints)
+				);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
 		wakeTokenRefresh: () => {
 			if (running) tokens.wake();
 		},

@@ -17,6 +17,8 @@ import { callContext, type ConnectionCache, type ConnectorRegistry, type Platfor
  * token the platform refuses (or one past its own expiry) marks the connection
  * `needs_reauthorization` and tells its owners and admins; nothing here throws into the worker.
  *
+ * Each pass also deletes granted accounts left unpicked past their expiry (pending_authorizations).
+ *
  * Woken by the pg-boss schedule (`chatmai.tokens`, every minute, any one instance), by a timer set
  * to the earliest due refresh on this instance, and when a connection is (re)authorized.
  */
@@ -79,6 +81,8 @@ export class TokenRefresher {
 	/** One batch of due refreshes. Resolves true when there may be more. */
 	async pass(): Promise<boolean> {
 		const { db, batchSize, leaseMs } = this.#options;
+		// Granted accounts nobody picked within their 15 minutes hold tokens too: they go first.
+		await db.query(`delete from pending_authorizations where expires_at < now()`);
 		const { rows } = await db.query<Claimed>(
 			`update platform_connections c set next_refresh_at = now() + make_interval(secs => $2::double precision / 1000)
 			  where c.id in (

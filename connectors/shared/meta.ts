@@ -268,7 +268,6 @@ export function metaAuthorization(platform: 'facebook' | 'instagram'): Authoriza
 				const credentials = { appSecret: ctx.app.secret, pageAccessToken: page.access_token };
 				const tokens = { accessTokenExpiresAt: null, refreshTokenExpiresAt: null };
 				if (platform === 'instagram' && !page.instagram_business_account) continue;
-				await subscribePage(ctx, platform, version, page.id, page.access_token);
 				if (platform === 'facebook') {
 					accounts.push({ externalId: page.id, name: page.name, credentials, settings: { graphApiVersion: version }, tokens });
 				} else if (page.instagram_business_account) {
@@ -285,15 +284,13 @@ export function metaAuthorization(platform: 'facebook' | 'instagram'): Authoriza
 }
 
 /** POST /{page}/subscribed_apps: the Page's messages (and its Instagram account's) start reaching the app's webhook. */
-async function subscribePage(ctx: AuthorizationContext, platform: Platform, version: string, pageId: string, pageToken: string): Promise<void> {
-	const url = graphPath(version, `/${encodeURIComponent(pageId)}/subscribed_apps`, ctx.apiBaseUrl, {
-		subscribed_fields: 'messages,message_echoes',
-		access_token: pageToken,
-		appsecret_proof: hmacSha256(ctx.app.secret, [pageToken], 'hex')
-	});
+export async function subscribeMetaPage(options: MetaApiOptions, ctx: CallContext<MetaCredentials>): Promise<void> {
+	const node = options.sendingNode(ctx.config, readSettings(metaSettingsSchema, ctx.config.settings));
+	const url = graphUrl(ctx, node, 'subscribed_apps');
+	url.searchParams.set('subscribed_fields', options.platform === 'facebook' ? 'messages,message_echoes' : 'messages');
 	const response = await callApi(ctx, { method: 'POST', url });
 	if (response.status === 200 && (response.json as { success?: unknown } | undefined)?.success === true) return;
-	throw metaFailure(platform, response.status, response.json);
+	throw metaFailure(options.platform, response.status, response.json);
 }
 
 function nodeUrl(ctx: CallContext<MetaCredentials>, node: string, fields: string): URL {

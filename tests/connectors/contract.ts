@@ -375,6 +375,14 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect((await sendError(connector.refresh({ config, credentials: renewed.credentials }))).reason).toBe('retryable');
 		});
 
+		it('[C33] subscribe, where the platform asks the app to subscribe an account, is accepted', async (context) => {
+			if (!connector.subscribe) return context.skip();
+			await connector.subscribe(ctx());
+			expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', status: 200 });
+			const refused = await sendError(connector.subscribe(ctx({ credentials: harness.otherCredentials })));
+			expect(refused.reason).toBe('permanent');
+		});
+
 		it('[C32] customer profiles, where the platform offers them, give a name and picture', async (context) => {
 			if (!connector.profile) return context.skip();
 			const customer = parseOne({ kind: 'message', text: 'Hello' }).customer!.externalId;

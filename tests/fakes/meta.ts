@@ -19,12 +19,15 @@ function graphError(status: number, code: number, message: string, extra: Record
 
 const APP_ID = '1517776481860111';
 const PAGE_NAME = 'ChatMai Fashion';
+/** A second Page the same user manages (no Instagram account), so sellers have Pages to pick from. */
+const OUTLET_PAGE = { id: '104857600654321', name: 'ChatMai Outlet' };
 const IG_USERNAME = 'chatmai.fashion';
 
 function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: RulesContext<MetaCredentials>): PlatformRules {
 	// The user token Facebook Login grants, and the Page token it leads to.
 	const userTokens = new Set<string>();
-	const pageTokens = new Set<string>();
+	/** Page token → the Page it speaks for. */
+	const pageTokens = new Map<string, string>();
 	const proofOk = (request: RecordedRequest) =>
 		request.query.appsecret_proof === undefined ||
 		request.query.appsecret_proof === createHmac('sha256', credentials.appSecret).update(request.query.access_token ?? '').digest('hex');
@@ -55,11 +58,16 @@ function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: Rule
 			if (/^\/v\d+\.\d+\/me\/accounts$/.test(request.path)) {
 				if (!userTokens.has(request.query.access_token ?? '') || !proofOk(request)) return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
 				const pageToken = 'EAAGpage' + fakeId();
-				pageTokens.add(pageToken);
+				const outletToken = 'EAAGpage' + fakeId();
+				pageTokens.set(pageToken, PAGE_ID);
+				pageTokens.set(outletToken, OUTLET_PAGE.id);
 				return {
 					status: 200,
 					body: {
-						data: [{ id: PAGE_ID, name: PAGE_NAME, access_token: pageToken, category: 'Clothing store', tasks: ['MESSAGING'], instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } }],
+						data: [
+							{ id: PAGE_ID, name: PAGE_NAME, access_token: pageToken, category: 'Clothing store', tasks: ['MESSAGING'], instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } },
+							{ id: OUTLET_PAGE.id, name: OUTLET_PAGE.name, access_token: outletToken, category: 'Outlet store', tasks: ['MESSAGING'] }
+						],
 						paging: { cursors: { before: 'b', after: 'a' } }
 					}
 				};
@@ -76,10 +84,17 @@ function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: Rule
 		},
 		route(request) {
 			if (request.method === 'POST' && /^\/v\d+\.\d+\/[^/]+\/messages$/.test(request.path)) return sendMessage(platform, request);
-			if (request.method === 'POST' && /^\/v\d+\.\d+\/[^/]+\/subscribed_apps$/.test(request.path)) return { status: 200, body: { success: true } };
+			const page = pageTokens.get(request.query.access_token ?? '') ?? PAGE_ID;
+			const subscribing = /^\/v\d+\.\d+\/([^/]+)\/subscribed_apps$/.exec(request.path);
+			if (request.method === 'POST' && subscribing) {
+				const node = subscribing[1] === 'me' ? page : subscribing[1];
+				return node === page ? { status: 200, body: { success: true } } : graphError(403, 200, '(#200) The Page access token does not belong to this Page');
+			}
 			const node = /^\/v\d+\.\d+\/([^/]+)$/.exec(request.path)?.[1];
 			if (request.method === 'GET' && node === 'me') {
-				return { status: 200, body: { id: PAGE_ID, name: PAGE_NAME, instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } } };
+				return page === PAGE_ID
+					? { status: 200, body: { id: PAGE_ID, name: PAGE_NAME, instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } } }
+					: { status: 200, body: { id: OUTLET_PAGE.id, name: OUTLET_PAGE.name } };
 			}
 			if (request.method === 'GET' && node && /^\d+$/.test(node)) {
 				// A customer's profile (PSID or IGSID).

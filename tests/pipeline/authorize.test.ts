@@ -68,11 +68,29 @@ async function connections(owner: Owner): Promise<ConnectionView[]> {
 describe('connecting through the platform’s authorization page', () => {
 	it('connects a Shopee shop, Lazada seller, TikTok shop, Facebook Page and Instagram account with the tokens the platform granted', async () => {
 		const owner = await signUpOwner(app);
-		for (const platform of ['shopee', 'lazada', 'tiktok', 'facebook', 'instagram'] as const) {
+		for (const platform of ['shopee', 'lazada', 'tiktok', 'instagram'] as const) {
 			const back = await authorize(owner, platform);
 			expect(back.status, `${platform}: ${back.text.slice(0, 300)}`).toBe(303);
 			expect(back.headers.get('location')).toBe(`/w/${owner.workspaceId}/settings/connections?connected=1`);
 		}
+		// The user manages two Pages: the seller picks the one whose chats belong here.
+		const back = await authorize(owner, 'facebook');
+		expect(back.status).toBe(303);
+		const pick = back.headers.get('location')!;
+		expect(pick).toMatch(new RegExp(`^/w/${owner.workspaceId}/settings/connections/pick/[0-9a-f-]{36}$`));
+		const page = await owner.client.get(pick);
+		expect(page.text).toContain('ChatMai Fashion');
+		expect(page.text).toContain('ChatMai Outlet');
+		const subscribedBefore = fakes.facebook.requests.filter((r) => r.path.endsWith('/subscribed_apps')).length;
+		const chosen = await owner.client.request('POST', pick, `account=${fakes.facebook.config.externalId}`, { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' });
+		expect(chosen.status, chosen.text.slice(0, 300)).toBe(303);
+		expect(chosen.headers.get('location')).toBe(`/w/${owner.workspaceId}/settings/connections?connected=1`);
+		// Only the picked Page was subscribed to the app's webhooks; the choice cannot be made twice.
+		const subscribed = fakes.facebook.requests.filter((r) => r.path.endsWith('/subscribed_apps')).slice(subscribedBefore);
+		expect(subscribed.map((r) => [r.method, r.path, r.status])).toEqual([['POST', `/v21.0/${fakes.facebook.config.externalId}/subscribed_apps`, 200]]);
+		const again = await owner.client.request('POST', pick, `account=104857600654321`, { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' });
+		expect(again.status).toBe(410);
+		expect((await db.query(`select count(*)::int as n from pending_authorizations`)).rows[0].n).toBe(0);
 		const list = await connections(owner);
 		const byPlatform = Object.fromEntries(list.map((c) => [c.platform, c]));
 		expect(byPlatform.shopee).toMatchObject({ externalId: fakes.shopee.config.externalId, name: 'ChatMai Official Shop', status: 'active', authorizationStatus: 'ok' });
@@ -81,8 +99,6 @@ describe('connecting through the platform’s authorization page', () => {
 		expect(byPlatform.tiktok).toMatchObject({ externalId: fakes.tiktok.config.externalId, name: 'ChatMai TikTok Shop' });
 		expect(byPlatform.facebook).toMatchObject({ externalId: fakes.facebook.config.externalId, accessTokenExpiresAt: null });
 		expect(byPlatform.instagram).toMatchObject({ externalId: fakes.instagram.config.externalId, name: 'chatmai.fashion' });
-		// The Page was subscribed to the app's webhooks as part of connecting it.
-		expect(fakes.facebook.requests.some((r) => r.method === 'POST' && r.path.endsWith('/subscribed_apps') && r.status === 200)).toBe(true);
 		// The tokens are sealed: the row holds no token the platform issued.
 		const sealed = await db.query(`select encode(ciphertext, 'escape') as text from platform_credentials where connection_id = $1`, [byPlatform.shopee.id]);
 		expect(sealed.rows[0].text).not.toContain('at-');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type pg from 'pg';
 import { transaction, isUniqueViolation, type Queryable } from './db.ts';
@@ -240,9 +241,90 @@ export async function connectAuthorized(ctx: ConnectionContext, scope: Workspace
 	scope.require('manageWorkspace');
 	const description = ctx.platforms.describe(platform);
 	const valid = accounts.map((account) => ({ ...account, credentials: description.credentialSchema.parse(account.credentials) }));
+	// Where the platform asks the app to subscribe each account (Meta Pages), only the picked ones are, before anything is stored.
+	for (const account of valid) {
+		try {
+			await ctx.platforms.subscribe({ platform, externalId: account.externalId, settings: account.settings, apiBaseUrl: undefined, credentials: account.credentials });
+		} catch (error) {
+			const e = error as { name?: string; code?: string; message?: string; retryable?: boolean };
+			if (e?.name !== 'PlatformRefused') throw error;
+			throw new ConnectionError('refused', e.message ?? '', e.retryable ? 'unreachable' : (e.code ?? 'refused'));
+		}
+	}
 	const views = await saveConnections(ctx, scope, platform, valid, { updateExisting: true });
 	ctx.platforms.wakeTokenRefresh();
 	return views;
+}
+
+/** How long granted accounts wait for the seller to pick the ones to connect. */
+const PENDING_TTL_MINUTES = 15;
+
+/**
+ * Several accounts were granted on the platform's page (Facebook Pages, TikTok shops): they are kept
+ * sealed, for this user and workspace only, while the seller picks the ones to connect. Returns the id.
+ */
+export async function holdAuthorization(ctx: ConnectionContext, scope: WorkspaceScope, platform: Platform, accounts: GrantedAccountView[]): Promise<string> {
+	scope.require('manageWorkspace');
+	await ctx.db.query(`delete from pending_authorizations where expires_at < now()`);
+	const id = randomUUID();
+	const sealed = ctx.keyRing.seal(JSON.stringify(accounts), `pending:${id}`);
+	await ctx.db.query(
+		`insert into pending_authorizations (id, workspace_id, user_id, platform, key_id, iv, ciphertext, auth_tag, expires_at)
+		 values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(mins => $9))`,
+		[id, scope.workspaceId, scope.userId, platform, sealed.keyId, sealed.iv, sealed.ciphertext, sealed.authTag, PENDING_TTL_MINUTES]
+	);
+	return id;
+}
+
+interface PendingRow {
+	platform: Platform;
+	key_id: string;
+	iv: Buffer;
+	ciphertext: Buffer;
+	auth_tag: Buffer;
+}
+
+function openPending(ctx: ConnectionContext, id: string, row: PendingRow): GrantedAccountView[] {
+	const accounts = JSON.parse(ctx.keyRing.open({ keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag }, `pending:${id}`)) as GrantedAccountView[];
+	return accounts.map((a) => ({
+		...a,
+		tokens: {
+			accessTokenExpiresAt: a.tokens.accessTokenExpiresAt ? new Date(a.tokens.accessTokenExpiresAt) : null,
+			refreshTokenExpiresAt: a.tokens.refreshTokenExpiresAt ? new Date(a.tokens.refreshTokenExpiresAt) : null
+		}
+	}));
+}
+
+/** The accounts waiting to be picked (names and ids only), or null when expired, used, or someone else's. */
+export async function pendingAuthorization(
+	ctx: ConnectionContext,
+	scope: WorkspaceScope,
+	id: string
+): Promise<{ platform: Platform; accounts: { externalId: string; name: string }[] } | null> {
+	scope.require('manageWorkspace');
+	if (!isUuid(id)) return null;
+	const { rows } = await ctx.db.query<PendingRow>(
+		`select platform, key_id, iv, ciphertext, auth_tag from pending_authorizations
+		  where id = $1 and workspace_id = $2 and user_id = $3 and expires_at > now()`,
+		[id, scope.workspaceId, scope.userId]
+	);
+	if (!rows[0]) return null;
+	return { platform: rows[0].platform, accounts: openPending(ctx, id, rows[0]).map(({ externalId, name }) => ({ externalId, name })) };
+}
+
+/** Connects the picked accounts of a pending authorization, once: the pending row is gone either way. */
+export async function completeAuthorization(ctx: ConnectionContext, scope: WorkspaceScope, id: string, picked: readonly string[]): Promise<ConnectionView[] | null> {
+	scope.require('manageWorkspace');
+	if (!isUuid(id)) return null;
+	const { rows } = await ctx.db.query<PendingRow>(
+		`delete from pending_authorizations where id = $1 and workspace_id = $2 and user_id = $3 and expires_at > now()
+		 returning platform, key_id, iv, ciphertext, auth_tag`,
+		[id, scope.workspaceId, scope.userId]
+	);
+	if (!rows[0]) return null;
+	const chosen = openPending(ctx, id, rows[0]).filter((a) => picked.includes(a.externalId));
+	if (chosen.length === 0) return [];
+	return connectAuthorized(ctx, scope, rows[0].platform, chosen);
 }
 
 interface AccountToSave {

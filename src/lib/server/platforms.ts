@@ -171,6 +171,8 @@ export interface Platforms {
 	exchange(platform: Platform, callback: URLSearchParams, redirectUri: string): Promise<GrantedAccountView[]>;
 	/** Asks the platform who the credentials belong to. Throws PlatformRefused. */
 	identify(connection: IdentifiableConnection): Promise<AccountIdentityView>;
+	/** Starts the account's webhooks where the platform asks the app to (Meta Pages); a no-op elsewhere. Throws PlatformRefused. */
+	subscribe(connection: IdentifiableConnection): Promise<void>;
 	/** Wakes the token refresh job (after a connection's tokens changed). */
 	wakeTokenRefresh(): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */

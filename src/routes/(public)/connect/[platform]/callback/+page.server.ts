@@ -2,7 +2,7 @@ import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { readConnectState } from '$lib/server/connect-state';
 import { authorizationRedirectUri, isPlatform, type CallbackProblem } from '$lib/server/connect-flow';
-import { connectAuthorized, ConnectionError } from '$lib/server/connections';
+import { connectAuthorized, ConnectionError, holdAuthorization } from '$lib/server/connections';
 import { clientIp } from '$lib/server/http/request';
 import { logger } from '$lib/server/log';
 import { PlatformRefused } from '$lib/server/platforms';
@@ -43,10 +43,14 @@ export const load: PageServerLoad = async (event) => {
 	if (event.url.searchParams.get('error')) return { ...fail('denied', event.url.searchParams.get('error_description') ?? ''), workspaceId };
 
 	const origin = config.origin ?? event.url.origin;
-	let connected;
+	const ctx = { db, keyRing, platforms, config, origin, ip: clientIp(event) };
+	let connected: number;
+	let held: string | undefined;
 	try {
 		const accounts = await platforms.exchange(platform, event.url.searchParams, authorizationRedirectUri(origin, platform));
-		connected = await connectAuthorized({ db, keyRing, platforms, config, origin, ip: clientIp(event) }, scope, platform, accounts);
+		// Several Pages or shops granted: the seller picks the ones to connect.
+		if (accounts.length > 1) held = await holdAuthorization(ctx, scope, platform, accounts);
+		connected = held ? 0 : (await connectAuthorized(ctx, scope, platform, accounts)).length;
 	} catch (cause) {
 		const e = cause as { name?: string; retryable?: boolean; code?: string; message?: string; reason?: string };
 		if (e?.name === PlatformRefused.name) {
@@ -54,7 +58,9 @@ export const load: PageServerLoad = async (event) => {
 			return { ...fail(e.code === 'not_configured' ? 'not_configured' : e.retryable ? 'unreachable' : 'refused', e.message ?? ''), workspaceId };
 		}
 		if (e?.name === ConnectionError.name && e.reason === 'already_connected') return { ...fail('taken'), workspaceId };
+		if (e?.name === ConnectionError.name && e.reason === 'refused') return { ...fail(e.code === 'unreachable' ? 'unreachable' : 'refused', e.message ?? ''), workspaceId };
 		throw cause;
 	}
-	redirect(303, `/w/${workspaceId}/settings/connections?connected=${connected.length}`);
+	if (held) redirect(303, `/w/${workspaceId}/settings/connections/pick/${held}`);
+	redirect(303, `/w/${workspaceId}/settings/connections?connected=${connected}`);
 };
