@@ -77,7 +77,8 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 		for (let i = 0; i < 200; i++) {
 			const list = await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(probe)}`);
 			const found = list.json?.items?.find((c: { lastMessagePreview: string }) => c.lastMessagePreview.includes(probe));
-			if (found) return found.id;
+			// The worker then reads the customer's profile from the platform: done before a test makes the fake fail.
+			if (found && fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/${customerId}`) && r.status !== undefined)) return found.id;
 			await new Promise((r) => setTimeout(r, 100));
 		}
 		throw new Error('the conversation did not arrive');
