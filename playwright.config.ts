@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 4173);
@@ -7,6 +9,8 @@ process.env.OLLAMA_HOST ??= `http://127.0.0.1:${port + 1}`;
 // the server's (tests/e2e/demo.ts FAKE_PORTS): the server is told where they are before they start.
 const shopee = `http://127.0.0.1:${port + 2}`;
 const line = `http://127.0.0.1:${port + 3}`;
+// The e2e server runs an SMTP server in-process and appends what it receives here (tests/e2e/mailbox.ts).
+process.env.E2E_MAILBOX ??= join(tmpdir(), `chatmai-e2e-mailbox-${port}.jsonl`);
 
 /** End-to-end tests in Debian's Chromium against the real server on a fresh PostgreSQL database. */
 export default defineConfig({
@@ -40,6 +44,7 @@ export default defineConfig({
 			LOG_LEVEL: 'warn',
 			CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000',
 			OLLAMA_HOST: process.env.OLLAMA_HOST,
+			E2E_MAILBOX: process.env.E2E_MAILBOX,
 			// The test partner app the fake Shopee knows (tests/fakes/shopee.ts).
 			CHATMAI_SHOPEE_PARTNER_ID: '2001887',
 			CHATMAI_SHOPEE_PARTNER_KEY: 'shopee-partner-key-abcdef',

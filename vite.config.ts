@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
 	plugins: [sveltekit()],
+	// Rolldown's per-plugin timing report is for build tooling authors, not for someone running `npm start`.
+	build: { rolldownOptions: { checks: { bundlerTimings: false } } },
 	test: {
 		include: ['src/**/*.test.ts', 'server/**/*.test.ts', 'collab/**/*.test.ts', 'connectors/**/*.test.ts', 'tests/**/*.test.ts'],
 		exclude: ['tests/e2e/**', 'node_modules/**'],

@@ -247,6 +247,9 @@ async function openLoop(port: number, hooks: Webhook[], rate: number): Promise<R
 	return { sent: hooks.length, acked: ackedIds.length, ackedIds, seconds, latencies: latencies.sort((a, b) => a - b), statuses };
 }
 
+/** The LINE bot user id of the bench's connection. */
+const BENCH_ACCOUNT = 'Ubench';
+
 function makeHooks(count: number, path: string, webhookUrl: string, label: string): Webhook[] {
 	const credentials = testCredentials('line');
 	return Array.from({ length: count }, (_, n) => {
@@ -254,7 +257,9 @@ function makeHooks(count: number, path: string, webhookUrl: string, label: strin
 		const signed = signedWebhook('line', {
 			event: { kind: 'message', text: `${label} ${n}: สวัสดีค่ะ where is my order?`, customerId: customer },
 			credentials,
-			webhookUrl
+			webhookUrl,
+			// The bot user id the connection was made with: events are filed by LINE's `destination`.
+			accountId: BENCH_ACCOUNT
 		});
 		const messageId = (signed.json as { events: { message: { id: string } }[] }).events[0].message.id;
 		return { wire: serialize(path, signed.headers, signed.body), messageId };
@@ -403,7 +408,7 @@ async function main(): Promise<void> {
 		const created = await fetch(`${base}/api/v1/connections`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', authorization: `Bearer ${signup.token}` },
-			body: JSON.stringify({ platform: 'line', name: 'Bench OA', credentials: testCredentials('line') })
+			body: JSON.stringify({ platform: 'line', name: 'Bench OA', externalId: BENCH_ACCOUNT, credentials: testCredentials('line') })
 		}).then((r) => r.json() as Promise<{ connection: { id: string; webhookUrl: string } }>);
 		const { id: connectionId, webhookUrl } = created.connection;
 		const path = new URL(webhookUrl).pathname;

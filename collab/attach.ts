@@ -14,6 +14,10 @@ import type { Document, Hocuspocus } from '@hocuspocus/server';
  * unsubscribed from Redis by the old one's `afterUnloadDocument`. When the hold ends on a
  * document that nobody attached to (the socket closed meanwhile), it is unloaded as Hocuspocus
  * would have.
+ *
+ * Why a patch and not a hook: the only public veto is throwing in `beforeUnloadDocument`, and no
+ * hook runs when `createDocument` hands out a document it already holds, so no extension can know
+ * that a caller is about to attach. `tests/collab/unload.test.ts` reproduces the race.
  */
 export function holdDocumentsWhileAttaching(hocuspocus: Hocuspocus): void {
 	const create = hocuspocus.createDocument.bind(hocuspocus);

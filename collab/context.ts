@@ -11,6 +11,8 @@ export interface AgentContext {
 	user: PresenceUser;
 	workspaceId: string;
 	conversationId: string;
+	/** Access changes seen before this connection authenticated (collab/access.ts). */
+	accessSequence?: number;
 }
 
 /** The context of a server-side direct connection or a server-made transaction. */

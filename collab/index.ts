@@ -2,8 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
-import { Redis } from '@hocuspocus/extension-redis';
-import type { LiveDocuments } from '../src/lib/server/ports.ts';
+import type { AccessChanges, LiveDocuments } from '../src/lib/server/ports.ts';
 import { logger } from '../src/lib/server/log.ts';
 import { Auth } from './extensions/auth.ts';
 import { persistence } from './extensions/persistence.ts';
@@ -11,15 +10,17 @@ import { WindowSeed } from './extensions/window-seed.ts';
 import { Projection } from './extensions/projection.ts';
 import { Presence } from './extensions/presence.ts';
 import { Limits } from './extensions/limits.ts';
+import { ResyncingRedis } from './extensions/redis-resync.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
-import { createUpgradeHandler, defaultSocketLimits, type SocketLimits } from './upgrade.ts';
+import { AccessWatch } from './access.ts';
+import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
  * ChatMai's collab server: one Hocuspocus instance serving `conversation:<uuid>` documents on the
  * app's own HTTP server. See collab/README.md.
  *
- *   auth → (redis) → persistence → window seed → projection → presence, limits
+ *   (redis) → access watch → auth → persistence → window seed → projection → presence, limits
  */
 
 export { CollabDenied } from './extensions/auth.ts';
@@ -47,8 +48,10 @@ export interface CollabOptions {
 	windowSize?: number;
 	/** Largest encoded document, in bytes. @default 2 MiB */
 	maxDocumentBytes?: number;
-	/** Frame size, rate and shape limits per socket. @default defaultSocketLimits */
+	/** Frame size, rate and shape limits per socket, and sockets per address. @default defaultSocketLimits */
 	socketLimits?: Partial<SocketLimits>;
+	/** The client address of an upgrade request, for `socketsPerAddress`. @default the TCP peer's address */
+	clientAddress?: ClientAddress;
 	/** First wait before retrying a failed store (doubles each time), in ms. @default 200 */
 	storeRetryBaseMs?: number;
 	/** Close a socket that has sent nothing for this long, in ms (providers send awareness every 15 s). @default 60000 */
@@ -59,6 +62,8 @@ export interface Collab {
 	hocuspocus: Hocuspocus;
 	/** The server-side writer (the LiveDocuments port). */
 	live: LiveDocuments;
+	/** Re-checks open connections when access is taken away (the AccessChanges port). */
+	access: AccessChanges;
 	/** Call for every HTTP upgrade request whose path is `/collab`. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 	/** Stores every document with pending changes and waits for pending projections. */
@@ -71,10 +76,12 @@ const log = logger('collab');
 
 export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
-	const projection = new Projection({ db: options.db });
+	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
+	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
 	const extensions: Extension[] = [
+		access,
 		new Auth({ db: options.db, ticketSecret: options.ticketSecret }),
-		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing }),
+		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing, settled: (name) => projection.settled(name) }),
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,
 		new Presence(),
@@ -95,18 +102,15 @@ export function createCollab(options: CollabOptions): Collab {
 		maxUnauthenticatedQueueSize: 1024 * 1024
 	});
 	holdDocumentsWhileAttaching(hocuspocus);
-	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing);
+	access.attach(hocuspocus);
+	const upgrade = createUpgradeHandler(hocuspocus, { ...defaultSocketLimits, ...options.socketLimits }, () => !closing, options.clientAddress);
 	// One instance: batch appends leave documents nobody has open alone (their next load seeds them).
 	const live = new LiveDocumentWriter({ hocuspocus, db: options.db, windowSize: options.windowSize, loadColdDocuments: Boolean(options.redisUrl) });
 
 	async function flush(): Promise<void> {
 		await projection.flush();
-		const stores: Promise<unknown>[] = [];
-		for (const document of hocuspocus.documents.values()) {
-			const id = `onStoreDocument-${document.name}`;
-			if (!document.isLoading && hocuspocus.debouncer.isDebounced(id)) stores.push(Promise.resolve(hocuspocus.debouncer.executeNow(id)));
-		}
-		await Promise.allSettled(stores);
+		// Starts every debounced store now; each takes its document's save mutex as it starts.
+		hocuspocus.flushPendingStores();
 		await Promise.all([...hocuspocus.documents.values()].map((document) => document.saveMutex.waitForUnlock()));
 		await projection.flush();
 	}
@@ -126,22 +130,24 @@ export function createCollab(options: CollabOptions): Collab {
 		}
 		if (hocuspocus.documents.size) log.warn('documents_still_loaded', { documents: hocuspocus.documents.size });
 		await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
+		await access.destroy();
 		log.info('collab_stopped', { documents });
 	}
 
 	return {
 		hocuspocus,
 		live,
+		access,
 		handleUpgrade: upgrade.handleUpgrade,
 		flush,
 		destroy: () => (destroyed ??= destroy())
 	};
 }
 
-function redisExtension(options: CollabOptions): Redis {
+function redisExtension(options: CollabOptions): ResyncingRedis {
 	const url = new URL(options.redisUrl!);
 	const delay = options.redisSyncDelayMs ?? 1000;
-	return new Redis({
+	return new ResyncingRedis({
 		host: url.hostname || '127.0.0.1',
 		port: Number(url.port || 6379),
 		options: {
@@ -153,6 +159,7 @@ function redisExtension(options: CollabOptions): Redis {
 		},
 		prefix: options.redisPrefix ?? 'chatmai-collab',
 		disconnectDelay: delay,
-		awaitInitialSyncTimeout: delay
+		awaitInitialSyncTimeout: delay,
+		resyncDelayMs: delay
 	});
 }

@@ -10,13 +10,26 @@ import {
 	insertManyIntoWindow,
 	isStatus,
 	isValidLabel,
+	removeFromDocument,
+	sameNote,
 	setDeliveries,
 	setDelivery,
 	type DeliveryState,
+	type Note,
 	type WindowMessage
 } from '../src/lib/conversation-doc.ts';
-import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveMetaPatch, type LiveOrigin } from '../src/lib/server/ports.ts';
+import {
+	LiveDocumentNotFound,
+	type LiveAppend,
+	type LiveDocuments,
+	type LiveMetaPatch,
+	type LiveOrigin
+} from '../src/lib/server/ports.ts';
+import type { AiDraftOptions, AiDraftWriter } from '../src/lib/server/ports.ts';
+import { AiDraftSession } from './ai-draft.ts';
 import { logger } from '../src/lib/server/log.ts';
+import type { DeliveryError } from '../src/lib/delivery-errors.ts';
+import { missingFromDatabase } from '../src/lib/server/privacy/documents.ts';
 import type { ServerContext } from './context.ts';
 
 const log = logger('collab');
@@ -144,7 +157,7 @@ export class LiveDocumentWriter implements LiveDocuments {
 		conversationId: string,
 		messageId: string,
 		state: DeliveryState,
-		reason: string | null,
+		reason: DeliveryError | null,
 		origin: LiveOrigin
 	): Promise<void> {
 		if (!DELIVERY_STATES.includes(state)) throw new TypeError(`Unknown delivery state: ${state}`);
@@ -176,6 +189,44 @@ export class LiveDocumentWriter implements LiveDocuments {
 		});
 	}
 
+	async appendNote(workspaceId: string, conversationId: string, note: Note, origin: LiveOrigin): Promise<void> {
+		await this.write(workspaceId, conversationId, origin, (document) => {
+			const { notes } = conversationDoc(document);
+			const current = notes.toArray();
+			const copies = current.filter((n) => n?.id === note.id);
+			if (copies.length === 1 && sameNote(copies[0], note)) return;
+			for (let i = current.length - 1; i >= 0; i--) if (current[i]?.id === note.id) notes.delete(i, 1);
+			const now = notes.toArray();
+			let index = now.length;
+			while (index > 0 && Date.parse(now[index - 1]?.createdAt) > Date.parse(note.createdAt)) index -= 1;
+			notes.insert(index, [note]);
+		});
+	}
+
+	async purge(workspaceId: string, conversationId: string): Promise<void> {
+		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
+		if (!rowCount) throw new LiveDocumentNotFound(conversationId);
+		if (!this.loadColdDocuments && !this.isOpen(conversationId)) {
+			const stored = await this.db.query('select 1 from collab_documents where name = $1', [conversationDocName(conversationId)]);
+			if (!stored.rowCount) return; // never stored and not open: its next load seeds from PostgreSQL
+		}
+		// Loading seeds the window from PostgreSQL, which already drops purged messages; notes (and
+		// anything else no longer a row) are removed here. The documents' garbage collection drops
+		// the removed content, and the store on disconnect writes the state without it.
+		const context: ServerContext = { kind: 'server', origin: { source: 'system', reason: 'retention' }, workspaceId, conversationId };
+		const connection = await this.hocuspocus.openDirectConnection(conversationDocName(conversationId), context);
+		let removed = 0;
+		try {
+			const missing = await missingFromDatabase(this.db, conversationId, connection.document!);
+			await connection.transact((document) => {
+				removed = removeFromDocument(document, missing);
+			});
+		} finally {
+			await connection.disconnect({ unloadImmediately: true });
+		}
+		log.info('live_purged', { conversation_id: conversationId, removed });
+	}
+
 	private async write(workspaceId: string, conversationId: string, origin: LiveOrigin, change: (document: Document) => void): Promise<void> {
 		// Checked before the document is opened: a writer can never load another workspace's document.
 		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
@@ -194,5 +245,11 @@ export class LiveDocumentWriter implements LiveDocuments {
 			await connection.disconnect({ unloadImmediately: false });
 		}
 		log.debug('live_write', { conversation_id: conversationId, source: origin.source });
+	}
+
+	async openAiDraft(workspaceId: string, conversationId: string, options: AiDraftOptions): Promise<AiDraftWriter> {
+		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
+		if (!rowCount) throw new LiveDocumentNotFound(conversationId);
+		return AiDraftSession.open(this.hocuspocus, { kind: 'server', origin: { source: 'ai' }, workspaceId, conversationId }, options);
 	}
 }

@@ -14,6 +14,11 @@ export interface SocketLimits {
 	framesPerSecond: number;
 	/** Frames one socket may send in a burst. @default 300 */
 	frameBurst: number;
+	/**
+	 * Open sockets (including ones still in their handshake) allowed from one client address; the
+	 * next upgrade is answered 429. @default Infinity (server/ sets CHATMAI_SOCKETS_PER_IP)
+	 */
+	socketsPerAddress: number;
 	frames: FrameLimits;
 }
 
@@ -21,8 +26,14 @@ export const defaultSocketLimits: SocketLimits = {
 	maxPayloadBytes: 1024 * 1024,
 	framesPerSecond: 100,
 	frameBurst: 300,
+	socketsPerAddress: Infinity,
 	frames: defaultFrameLimits
 };
+
+/** The client address of an upgrade request (behind a proxy: from the header it sets). */
+export type ClientAddress = (request: IncomingMessage) => string | undefined;
+
+const remoteAddress: ClientAddress = (request) => request.socket.remoteAddress;
 
 /** Close codes sent to misbehaving sockets (RFC 6455 7.4.1). */
 const CLOSE_UNSUPPORTED = 1003;
@@ -35,9 +46,32 @@ const CLOSE_POLICY = 1008;
  * frame is checked first (binary only, well-formed, within limits, within the rate limit); a bad
  * frame closes the socket before Hocuspocus or Yjs see it.
  */
-export function createUpgradeHandler(hocuspocus: Hocuspocus, limits: SocketLimits, accepting: () => boolean) {
+export function createUpgradeHandler(hocuspocus: Hocuspocus, limits: SocketLimits, accepting: () => boolean, clientAddress: ClientAddress = remoteAddress) {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, perMessageDeflate: false });
 	const sockets = new Set<WebSocket>();
+	const perAddress = new Map<string, number>();
+	const warned = new Set<string>();
+
+	/** Counts the socket against its address until the TCP socket closes; false when the cap is reached. */
+	function admit(request: IncomingMessage, socket: Duplex): boolean {
+		if (limits.socketsPerAddress === Infinity) return true;
+		const address = clientAddress(request) ?? '';
+		const open = perAddress.get(address) ?? 0;
+		if (open >= limits.socketsPerAddress) {
+			// One line per address while it stays at the cap, not one per refused socket.
+			if (!warned.has(address)) log.warn('socket_cap_reached', { sockets: open, cap: limits.socketsPerAddress });
+			warned.add(address);
+			return false;
+		}
+		perAddress.set(address, open + 1);
+		socket.once('close', () => {
+			const left = (perAddress.get(address) ?? 1) - 1;
+			if (left > 0) perAddress.set(address, left);
+			else perAddress.delete(address);
+			if (left < limits.socketsPerAddress) warned.delete(address);
+		});
+		return true;
+	}
 
 	wss.on('connection', (ws: WebSocket, request: IncomingMessage) => {
 		sockets.add(ws);
@@ -82,6 +116,10 @@ export function createUpgradeHandler(hocuspocus: Hocuspocus, limits: SocketLimit
 				return;
 			}
 			socket.on('error', () => socket.destroy());
+			if (!admit(request, socket)) {
+				socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+				return;
+			}
 			wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
 		},
 		/** Closes every socket (code 1001, going away) and the ws server. */

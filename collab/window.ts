@@ -1,10 +1,12 @@
 import type * as Y from 'yjs';
 import { windowMessageFromRow, type MessageRow } from '../src/lib/server/messages.ts';
 import type { Queryable } from '../src/lib/server/db.ts';
+import { readDeliveryError } from '../src/lib/delivery-errors.ts';
 import {
 	WINDOW_SIZE,
 	NOTES_LIMIT,
 	conversationDoc,
+	isUuid,
 	readMeta,
 	reconcileWindow,
 	type Delivery,
@@ -18,6 +20,51 @@ import {
  * document lacks. Runs inside one transaction the caller opens with a server origin.
  */
 
+/** A note row as the document carries it (author stamped from the users table). */
+interface NoteRow {
+	id: string;
+	author_id: string | null;
+	author_name: string | null;
+	body: string;
+	mentions: string[];
+	created_at: Date;
+}
+
+export function noteFromRow(n: NoteRow): Note {
+	return {
+		id: n.id,
+		authorId: n.author_id ?? '',
+		authorName: n.author_name ?? '',
+		body: n.body,
+		mentions: n.mentions,
+		createdAt: n.created_at.toISOString()
+	};
+}
+
+/** The rows of `ids` that are notes of this conversation, as the document carries them. */
+export async function loadNotes(db: Queryable, conversationId: string, ids: string[]): Promise<Map<string, Note>> {
+	if (!ids.length) return new Map();
+	const { rows } = await db.query<NoteRow>(
+		`select n.id, n.author_id, u.name as author_name, n.body, n.mentions, n.created_at
+		   from notes n left join users u on u.id = n.author_id
+		  where n.conversation_id = $1 and n.id = any($2::uuid[])`,
+		[conversationId, ids]
+	);
+	return new Map(rows.map((row) => [row.id, noteFromRow(row)]));
+}
+
+/** The rows of `ids` that are messages of this conversation, as window entries. */
+export async function loadWindowMessages(db: Queryable, conversationId: string, ids: string[]): Promise<Map<string, WindowMessage>> {
+	const valid = ids.filter(isUuid);
+	if (!valid.length) return new Map();
+	const { rows } = await db.query<MessageRow>(
+		`select id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at
+		   from messages where conversation_id = $1 and id = any($2::uuid[])`,
+		[conversationId, valid]
+	);
+	return new Map(rows.map((row) => [row.id, windowMessageFromRow(row)]));
+}
+
 export interface ConversationSnapshot {
 	messages: WindowMessage[];
 	deliveries: Map<string, Delivery>;
@@ -27,8 +74,6 @@ export interface ConversationSnapshot {
 	labels: string[];
 	notes: Note[];
 }
-
-
 
 export async function loadSnapshot(db: Queryable, conversationId: string, windowSize = WINDOW_SIZE): Promise<ConversationSnapshot | null> {
 	const conversation = await db.query<{ status: string; snoozed_until: Date | null; assignee_id: string | null; labels: string[] }>(
@@ -46,7 +91,7 @@ export async function loadSnapshot(db: Queryable, conversationId: string, window
 			 ) recent order by sent_at, id`,
 			[conversationId, windowSize]
 		),
-		db.query<{ id: string; author_id: string | null; author_name: string | null; body: string; mentions: string[]; created_at: Date }>(
+		db.query<NoteRow>(
 			`select * from (
 			   select n.id, n.author_id, u.name as author_name, n.body, n.mentions, n.created_at
 			     from notes n left join users u on u.id = n.author_id
@@ -59,7 +104,7 @@ export async function loadSnapshot(db: Queryable, conversationId: string, window
 	const deliveries = new Map<string, Delivery>();
 	for (const m of messages.rows) {
 		if (m.direction === 'out' && m.delivery_state) {
-			deliveries.set(m.id, { state: m.delivery_state, reason: m.delivery_error, at: m.sent_at.toISOString() });
+			deliveries.set(m.id, { state: m.delivery_state, reason: readDeliveryError(m.delivery_error), at: m.sent_at.toISOString() });
 		}
 	}
 	return {
@@ -69,19 +114,12 @@ export async function loadSnapshot(db: Queryable, conversationId: string, window
 		snoozedUntil: row.snoozed_until?.toISOString() ?? null,
 		assigneeId: row.assignee_id,
 		labels: row.labels,
-		notes: notes.rows.map((n) => ({
-			id: n.id,
-			authorId: n.author_id ?? '',
-			authorName: n.author_name ?? '',
-			body: n.body,
-			mentions: n.mentions,
-			createdAt: n.created_at.toISOString()
-		}))
+		notes: notes.rows.map(noteFromRow)
 	};
 }
 
-/** Applies a snapshot to the document, changing only what differs. */
-export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void {
+/** Applies the server-only part of a snapshot (the messages window and delivery states). */
+export function applyWindow(doc: Y.Doc, snapshot: Pick<ConversationSnapshot, 'messages' | 'deliveries'>): void {
 	const types = conversationDoc(doc);
 	// A delivery state already in the document may be newer than the row (it is written right
 	// after the row), so a snapshot only fills in missing ones and keeps terminal states.
@@ -91,6 +129,12 @@ export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void 
 		if (fromRow && fromRow.state === 'queued' && current.state !== 'queued') deliveries.set(id, current);
 	}
 	reconcileWindow(doc, snapshot.messages, deliveries);
+}
+
+/** Applies a snapshot to the document, changing only what differs. */
+export function applySnapshot(doc: Y.Doc, snapshot: ConversationSnapshot): void {
+	const types = conversationDoc(doc);
+	applyWindow(doc, snapshot);
 
 	const meta = readMeta(doc);
 	if (types.meta.get('status') !== snapshot.status || meta.status !== snapshot.status) types.meta.set('status', snapshot.status);

@@ -8,13 +8,9 @@ import { lazada } from './lazada/index.ts';
 import { line } from './line/index.ts';
 import { shopee } from './shopee/index.ts';
 import { tiktok } from './tiktok/index.ts';
-import { PLATFORMS, type Connector, type Platform } from './types.ts';
+import type { Connector, Platform } from './types.ts';
 
 export const connectors: { readonly [P in Platform]: Connector<unknown> } = { facebook, instagram, line, shopee, lazada, tiktok };
-
-export function isPlatform(value: string): value is Platform {
-	return (PLATFORMS as readonly string[]).includes(value);
-}
 
 /**
  * The connector for a platform. Its methods take credentials of the connector's own type: parse the decrypted

@@ -3,9 +3,10 @@
  * Nothing in here knows a platform's wire format; the rules it promises are numbered in SPEC.md.
  */
 import type { ZodType } from 'zod';
+import type { Capabilities, OrderLookupKind, Platform } from '../src/lib/platforms.ts';
 
-export const PLATFORMS = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+// The platform list, the capabilities' shape and each platform's figures are platform facts, shared with the browser.
+export { PLATFORM_FACTS, PLATFORMS, type Capabilities, type OrderLookupKind, type Platform } from '../src/lib/platforms.ts';
 
 /** The public side of a platform connection (a row of `platform_connections`). */
 export interface ConnectionConfig {
@@ -34,34 +35,6 @@ export interface WebhookRequest {
 
 export type HeadersLike = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** What a connector can and cannot do; read by the pipeline and the UI instead of switching on the platform. */
-export interface Capabilities {
-	/** Longest text one outgoing message may carry, in Unicode code points. */
-	maxTextLength: number;
-	/** Longest text in UTF-8 bytes, where the platform counts bytes (Thai takes 3 bytes a letter). */
-	maxTextBytes?: number;
-	/** Hours after the customer's last message in which a normal reply is allowed; `null` means no window. */
-	replyWindowHours: number | null;
-	/** Hours in which a reply is still allowed with a platform tag (Meta's HUMAN_AGENT), if any. */
-	extendedReplyWindowHours?: number;
-	/** Whether incoming messages can carry attachments (images, files). */
-	attachments: boolean;
-	/** Whether the platform sends the seller's own messages back to us (Meta echoes, shop chat copies). */
-	echoes: boolean;
-	/** How orders can be looked up; empty for chat-only platforms. */
-	orderLookup: readonly OrderLookupKind[];
-	/** How fast the platform wants the webhook answered with an empty 2xx before it retries. */
-	ackWithinMs: number;
-	/**
-	 * Whether the account's access token expires and is renewed with a refresh token (`Connector.refresh`).
-	 * False where tokens do not expire (LINE long-lived channel tokens, Meta Page tokens from a long-lived user token).
-	 */
-	refreshesTokens: boolean;
-	/** Whether the seller connects through the platform's own authorization page (`Connector.authorization`). */
-	authorizes: boolean;
-}
-
-export type OrderLookupKind = 'order_ids' | 'customer';
 export type OrderLookup = { orderIds: readonly string[] } | { customerId: string };
 
 /** The customer on the other side of a conversation. */
@@ -80,6 +53,8 @@ export interface Attachment {
 /** A message in a conversation, from the customer or from the seller's side (an echo). */
 export interface MessageEvent {
 	type: 'message';
+	/** The platform account the event belongs to (see {@link Connector.accountIds}): the webhook is filed under its connection. */
+	accountId: string;
 	/** Stable per delivery: a redelivery of the same event has the same id. Unique per connection. */
 	eventId: string;
 	platformMessageId: string;
@@ -100,6 +75,8 @@ export interface MessageEvent {
 
 export interface OrderUpdateEvent {
 	type: 'order_update';
+	/** The shop or seller the order belongs to (see {@link Connector.accountIds}). */
+	accountId: string;
 	eventId: string;
 	orderId: string;
 	customerId?: string;
@@ -250,7 +227,23 @@ export interface Connector<C = unknown> {
 	handshake?(url: URL, config: ConnectionConfig): HandshakeResponse | null;
 	/** True only for a body signed by the platform with these credentials. Constant-time. */
 	verify(request: WebhookRequest, credentials: C): boolean;
-	/** Validates and normalizes; throws `MalformedPayloadError` (→ 400). Unknown kinds are skipped, not errors. */
+	/**
+	 * The platform accounts a body is for (Meta `entry[].id`, LINE `destination`, Shopee and TikTok `shop_id`,
+	 * Lazada `seller_id`), read leniently before anything is verified or validated: the route finds the
+	 * connections, and so the secrets, from these. `[]` when the body is not JSON or names none. Never throws.
+	 */
+	accountIds(rawBody: Uint8Array): string[];
+	/**
+	 * When the platform signed the delivery, where it signs a time (Shopee, Lazada and TikTok Shop
+	 * sign a body carrying `timestamp`); null when the body has none. Read after `verify` passed: the
+	 * route refuses deliveries signed too long ago ([C33]), so a captured webhook cannot be replayed
+	 * years later.
+	 */
+	signedAt?(rawBody: Uint8Array): Date | null;
+	/**
+	 * Validates and normalizes; every event carries the `accountId` it belongs to. Throws `MalformedPayloadError`
+	 * (the route quarantines a signed body that does not parse). Unknown kinds are skipped, not errors.
+	 */
 	parse(rawBody: Uint8Array): NormalizedEvent[];
 	/** Throws `SendError` (`retryable` | `permanent`) carrying the platform's own reason. */
 	send(reply: OutgoingReply, ctx: CallContext<C>): Promise<SendResult>;

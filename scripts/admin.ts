@@ -13,10 +13,14 @@ import type { LiveDocuments } from '../src/lib/server/ports.ts';
 import { listWorkspacesForOperator, logAdminAccess } from '../src/lib/server/privacy/admin-access.ts';
 import { closeWorkspaceAsOperator, pendingWorkspacePurges, purgePendingWorkspaces, purgeWorkspace } from '../src/lib/server/privacy/deletion.ts';
 import { runRetention, withPrivacyLock } from '../src/lib/server/privacy/retention.ts';
+import { purgeDocuments } from '../src/lib/server/privacy/documents.ts';
 import { loadKeyRing } from '../server/keys.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
+import { replayQuarantine } from '../connectors/pipeline/quarantine.ts';
 import { logger } from '../src/lib/server/log.ts';
+import { provideAccessChanges } from '../src/lib/server/access-changes.ts';
+import { accessPublisher } from '../collab/access.ts';
 
 const USAGE = `Usage: node scripts/admin.ts <command> [options]
 
@@ -25,6 +29,9 @@ Commands (each is written to the audit log before it runs):
   purge [--dry-run] [--workspace ID]  purge workspaces marked for deletion and apply retention now
   delete-workspace ID --yes           disconnect every connection, close the workspace and purge it
   audit [--workspace ID] [--limit N]  show recent audit entries (ids and actions only)
+  quarantine [--workspace ID]         count signed webhooks our parser could not read, by platform and reason
+  replay-quarantine [--workspace ID]  parse them again (after an update) and feed what now parses to the
+                                      pipeline; the running server files them within a minute
 
 Needs DATABASE_URL (the embedded database belongs to the running server).`;
 
@@ -89,6 +96,9 @@ try {
 				retention: await runRetention(client, { workspaceId: workspaceId ?? undefined })
 			}));
 			if (!result) fail('Another instance is running the privacy jobs right now; try again in a minute.');
+			// No collab server here: the stored documents are re-encoded (a running server purges its open copies in its own round).
+			const documents = await purgeDocuments(db, undefined, result.retention.purgedConversations);
+			console.log(`Live documents rewritten: ${documents}`);
 			console.log(`Purged workspaces: ${result.purged.map((p) => p.workspaceId).join(', ') || 'none'}`);
 			console.log(JSON.stringify(result.retention, null, 2));
 			break;
@@ -102,9 +112,14 @@ try {
 			// Outside the workspace's own log, which the purge deletes.
 			await logAdminAccess(db, { command: 'delete_workspace', workspaceId: id, detached: true });
 			const keyRing = await loadKeyRing(config, log);
+			// Open live-document sockets of its members close on every instance (through Redis; a
+			// single instance without Redis re-checks them only when they reconnect).
+			const access = config.redisUrl ? accessPublisher({ redisUrl: config.redisUrl }) : undefined;
+			if (access) provideAccessChanges(access);
 			// The pipeline's platforms port, for the revoke on each platform; its workers are not started.
 			const { platforms } = createPipeline({ db, keyRing, live: noLiveDocuments(), connectors, config, databaseKind: 'postgres' });
 			await closeWorkspaceAsOperator({ db, keyRing, platforms, config, origin: config.origin ?? 'http://localhost', ip: null }, id);
+			await access?.close();
 			const purged = await withPrivacyLock(db, (client) => purgeWorkspace(client, id));
 			console.log(purged ? `Workspace ${id} deleted (${Object.values(purged.tables).reduce((a, b) => a + b, 0)} rows, ${purged.auditRows} audit entries).` : `Workspace ${id} closed; the privacy job purges it within the hour.`);
 			break;
@@ -118,6 +133,26 @@ try {
 				[workspaceId, limit]
 			);
 			console.table(rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })));
+			break;
+		}
+		case 'quarantine': {
+			await logAdminAccess(db, { command: 'quarantine', workspaceId });
+			const { rows } = await db.query(
+				`select platform, reason, count(*)::int as bodies, count(*) filter (where workspace_id is null)::int as without_workspace,
+				        min(received_at) as oldest, max(replay_attempts)::int as replays
+				   from quarantined_webhooks where ($1::uuid is null or workspace_id = $1) group by platform, reason order by platform, reason`,
+				[workspaceId]
+			);
+			if (rows.length === 0) console.log('Nothing is quarantined.');
+			else console.table(rows.map((r) => ({ ...r, oldest: r.oldest.toISOString() })));
+			break;
+		}
+		case 'replay-quarantine': {
+			await logAdminAccess(db, { command: 'replay_quarantine', workspaceId });
+			const result = await replayQuarantine(db, connectors, { workspaceId });
+			console.log(
+				`Replayed ${result.replayed} bodies (${result.stored} new events, ${result.dropped} dropped for an account without a verified connection); ${result.failing} still do not parse and stay quarantined.`
+			);
 			break;
 		}
 		default:
@@ -137,5 +172,5 @@ function noLiveDocuments(): LiveDocuments {
 	const refuse = async () => {
 		throw new Error('live documents are not available in the admin CLI');
 	};
-	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse };
+	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse, appendNote: refuse, purge: refuse, openAiDraft: refuse };
 }

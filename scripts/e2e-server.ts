@@ -1,3 +1,4 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { buildIfStale } from './build-if-stale.ts';
 
@@ -14,6 +15,8 @@ const url = new URL(admin);
 url.pathname = `/${name}`;
 process.env.DATABASE_URL = url.toString();
 process.env.CHATMAI_SEED_DEMO ??= 'true';
+// Test mode: the suite connects fake platforms with their own API hosts (refused in production).
+process.env.NODE_ENV = 'test';
 // Every browser and API client of the suite logs in from 127.0.0.1: one office of many agents.
 process.env.CHATMAI_LOGIN_LIMIT_PER_IP ??= '1000';
 
@@ -25,6 +28,16 @@ async function dropDatabase() {
 }
 process.on('exit', () => {});
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.prependListener(signal, () => void dropDatabase().catch(() => {}));
+
+// Mail goes to a real SMTP server in this process; each mail it receives is appended to the mailbox
+// file the specs read (tests/e2e/mailbox.ts), so sign-up, invitation and reset links can be followed.
+if (!process.env.SMTP_URL && process.env.E2E_MAILBOX) {
+	const mailbox = process.env.E2E_MAILBOX;
+	writeFileSync(mailbox, '');
+	const { startTestSmtp } = await import('../tests/helpers/smtp.ts');
+	const smtp = await startTestSmtp(0, (mail) => appendFileSync(mailbox, JSON.stringify(mail) + '\n'));
+	process.env.SMTP_URL = smtp.url;
+}
 
 buildIfStale();
 await import('../server/index.ts');

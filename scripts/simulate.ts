@@ -12,9 +12,9 @@
  */
 import { parseArgs } from 'node:util';
 import { SAMPLE_ORDERS, signedWebhook, startFakePlatform, type FakePlatform, type RecordedRequest } from '../tests/fakes/platforms.ts';
-import type { Platform } from '../connectors/types.ts';
+import { PLATFORMS, type Platform } from '../src/lib/platforms.ts';
 
-const ALL: Platform[] = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'];
+const ALL: readonly Platform[] = PLATFORMS;
 
 const { values } = parseArgs({
 	options: {
@@ -36,7 +36,7 @@ if (values.help) {
 const base = values.url.replace(/\/$/, '');
 const rate = Math.max(0.05, Math.min(200, Number(values.rate) || 0.5));
 const limit = Math.max(0, Number(values.count) || 0);
-const platforms = values.platforms.split(',').map((p) => p.trim()).filter((p): p is Platform => (ALL as string[]).includes(p));
+const platforms = values.platforms.split(',').map((p) => p.trim()).filter((p): p is Platform => (ALL as readonly string[]).includes(p));
 if (platforms.length === 0) fail(`--platforms: choose from ${ALL.join(', ')}`);
 
 function fail(message: string): never {
@@ -113,10 +113,16 @@ async function connectPlatform(token: string, platform: Platform): Promise<Runni
 		if (old) await api('DELETE', `/connections/${old.id}`, token);
 		res = await api('POST', '/connections', token, input);
 	}
+	if (res.status === 400 && res.json?.error?.code === 'custom_api_url_refused') {
+		await fake.close();
+		fail('this ChatMai runs in production mode, where connections cannot point at the fake platforms — start it with `NODE_ENV=test npm start` to simulate');
+	}
 	if (res.status !== 201) {
 		await fake.close();
 		fail(`connecting ${platform} failed (${res.status}): ${res.json?.error?.message ?? 'unknown error'}`);
 	}
+	// The URL to paste into the platform's console: one per platform app (/webhooks/<platform>), LINE's per channel.
+	console.log(`  [${platform}] webhook URL ${res.json.connection.webhookUrl}`);
 	return { fake, connectionId: res.json.connection.id, webhookUrl: res.json.connection.webhookUrl, seen: 0 };
 }
 
@@ -167,7 +173,9 @@ const timer = setInterval(async () => {
 	const webhook = signedWebhook(platform, {
 		event: { kind: 'message', text, customerId: customer.id, customerName: customer.name },
 		credentials: run.fake.credentials,
-		webhookUrl: run.webhookUrl
+		webhookUrl: run.webhookUrl,
+		// The account the platform names in the payload: ChatMai files the event under its connection.
+		accountId: run.fake.config.externalId
 	});
 	try {
 		const res = await fetch(run.webhookUrl, { method: 'POST', headers: webhook.headers, body: new Uint8Array(webhook.body) });

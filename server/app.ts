@@ -8,14 +8,18 @@ import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { logger, setLogLevel } from '../src/lib/server/log.ts';
 import { provideServices, clearServices, type Services } from '../src/lib/server/services.ts';
+import { provideAccessChanges, clearAccessChanges } from '../src/lib/server/access-changes.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
+import { stopAllAiDrafts } from '../src/lib/server/ai/stream.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
 import { loadKeyRing } from './keys.ts';
 import { seedDemo } from './seed.ts';
-import { createRequestListener, createUpgradeListener, type Middleware } from './http.ts';
+import { createSmtpMailer } from '../src/lib/server/mail/smtp.ts';
+import { createLogMailer } from '../src/lib/server/mail/log.ts';
+import { createRequestListener, createUpgradeListener, upgradeClientAddress, type Middleware } from './http.ts';
 
 const log = logger('server');
 
@@ -50,14 +54,22 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	const keyRing = await loadKeyRing(config, log);
 	if (config.seedDemo) await seedDemo(pool, log);
 
-	const collab = createCollab({ db: pool, redisUrl: config.redisUrl, ticketSecret: keyRing.deriveKey('collab-ticket') });
+	const collab = createCollab({
+		db: pool,
+		redisUrl: config.redisUrl,
+		ticketSecret: keyRing.deriveKey('collab-ticket'),
+		socketLimits: { socketsPerAddress: config.socketsPerIp },
+		clientAddress: upgradeClientAddress(config.addressHeader)
+	});
 	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
-	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms };
+	const mailer = config.smtpUrl ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : createLogMailer();
+	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer };
 	provideServices(services);
+	provideAccessChanges(collab.access);
 	const app = await loadSvelteKit();
 
 	const state = { draining: false };
-	const routes = { pool, databaseKind: database.kind, app, collab: collab.handleUpgrade, webhooks: pipeline.webhooks };
+	const routes = { pool, databaseKind: database.kind, app, collab: collab.handleUpgrade, webhooks: pipeline.webhooks, webhookCounters: () => pipeline.counters.snapshot() };
 	const scheme = config.tls ? 'https' : 'http';
 	const inner = createRequestListener(routes, state);
 	const listener: typeof inner = (req, res) => {
@@ -77,10 +89,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
 	});
 	const port = (server.address() as AddressInfo).port;
 	const url = `${scheme}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
-	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls) });
+	log.info('listening', { url, database: database.kind, redis: Boolean(config.redisUrl), tls: Boolean(config.tls), mail: mailer.transport });
 	if (config.workers) await pipeline.start();
 	// Retention and pending workspace purges, hourly, one instance at a time (docs/PRIVACY.md).
-	const privacy = config.workers ? startPrivacyJobs({ db: pool, log: logger('privacy') }) : undefined;
+	const privacy = config.workers ? startPrivacyJobs({ db: pool, live: collab.live, log: logger('privacy') }) : undefined;
 
 	let closing: Promise<void> | undefined;
 	async function close(): Promise<void> {
@@ -91,9 +103,12 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			const force = setTimeout(() => server.closeAllConnections(), 10_000);
 			await privacy?.stop();
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
+			clearAccessChanges(collab.access);
+			await stopAllAiDrafts(); // each AI draft in progress ends marked, its request to Ollama closed
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);
+			mailer.close();
 			await pool.end();
 			await database.close();
 			clearServices();

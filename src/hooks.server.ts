@@ -1,14 +1,30 @@
 import { sequence } from '@sveltejs/kit/hooks';
-import type { Handle, HandleServerError } from '@sveltejs/kit';
+import { json, type Handle, type HandleServerError } from '@sveltejs/kit';
 import { authenticate } from '$lib/server/auth/principal';
 import { services } from '$lib/server/services';
 import { bearerToken, LOCALE_COOKIE, setSessionCookie } from '$lib/server/http/cookies';
 import { isSecure } from '$lib/server/http/request';
 import { isDatabaseUnavailable } from '$lib/server/db';
+import { isDomainError } from '$lib/server/errors';
 import { checkOrigin } from '$lib/server/http/csrf';
 import { logger, errorMessage } from '$lib/server/log';
 
 const log = logger('http');
+
+/**
+ * U+0000 in the path or the query string is refused before any route sees it: PostgreSQL text
+ * cannot hold it (bodies are checked where they are parsed: readJson, the forms' text()).
+ */
+const handleNul: Handle = async ({ event, resolve }) => {
+	const { pathname, searchParams } = event.url;
+	if (/%00/.test(pathname) || [...searchParams].some(([key, value]) => key.includes('\u0000') || value.includes('\u0000'))) {
+		const message = 'The address must not contain the character U+0000';
+		return pathname.startsWith('/api/')
+			? json({ error: { code: 'invalid_input', message } }, { status: 400 })
+			: new Response(message, { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+	}
+	return resolve(event);
+};
 
 /** Who is asking: a session cookie or a bearer token, validated by the one shared function. */
 const handleAuth: Handle = async ({ event, resolve }) => {
@@ -49,9 +65,15 @@ const handleHeaders: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle = sequence(handleAuth, handleLocale, handleApiCsrf, handleHeaders);
+export const handle = sequence(handleNul, handleAuth, handleLocale, handleApiCsrf, handleHeaders);
 
 export const handleError: HandleServerError = ({ error, event, status }) => {
+	// A refusal reaching this point was not mapped by its load, action or endpoint (Kit can only
+	// answer 500 now): say which, so the route learns to answer it (src/routes/form.ts, http/api.ts).
+	if (isDomainError(error)) {
+		log.error('unmapped_refusal', { path: event.url.pathname, code: error.code, status: error.status });
+		return { message: status === 404 ? 'Not found' : 'Something went wrong', code: error.code };
+	}
 	if (isDatabaseUnavailable(error)) {
 		log.warn('database_unavailable', { path: event.url.pathname });
 		return { message: 'The database is unavailable. Please try again in a moment.', code: 'database_unavailable' };

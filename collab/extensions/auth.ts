@@ -1,7 +1,8 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import type { Queryable } from '../../src/lib/server/db.ts';
-import { authenticate } from '../../src/lib/server/auth/principal.ts';
-import { AccessDenied, scopeFor } from '../../src/lib/server/scope.ts';
+import { authenticate, type Principal } from '../../src/lib/server/auth/principal.ts';
+import { scopeFor } from '../../src/lib/server/scope.ts';
+import { refusedWith } from '../../src/lib/server/errors.ts';
 import { colorFor, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { logger } from '../../src/lib/server/log.ts';
 import type { AgentContext } from '../context.ts';
@@ -21,6 +22,44 @@ export interface AuthConfiguration {
 	db: Queryable;
 	/** The key collab tickets are signed with (src/lib/server/auth/collab-ticket.ts). */
 	ticketSecret?: Uint8Array;
+}
+
+/** What a principal may do on one conversation's document. */
+export interface Access {
+	/** The connection's context (every later hook reads it). */
+	context: AgentContext;
+	/** Hocuspocus drops the connection's document updates when true. */
+	readOnly: boolean;
+}
+
+/**
+ * The one decision behind a new connection (`Auth.onAuthenticate`) and the re-check of an open
+ * one after an access change (collab/access.ts): the conversation must exist and the principal be
+ * a member of its workspace with `read`; without `converse` the connection is read-only. Throws
+ * `CollabDenied`.
+ */
+export async function decideAccess(db: Queryable, principal: Principal, conversationId: string): Promise<Access> {
+	const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
+	if (!rows[0]) throw new CollabDenied('not-found');
+	let scope;
+	try {
+		scope = await scopeFor(db, principal, rows[0].workspace_id);
+	} catch (error) {
+		if (refusedWith(error, 'not_found', 'forbidden')) throw new CollabDenied('not-found');
+		throw error;
+	}
+	if (!scope.can('read')) throw new CollabDenied('forbidden');
+	return {
+		readOnly: !scope.can('converse'),
+		context: {
+			kind: 'agent',
+			principal,
+			scope,
+			user: { id: principal.userId, name: principal.name, color: colorFor(principal.userId), role: scope.role },
+			workspaceId: scope.workspaceId,
+			conversationId
+		}
+	};
 }
 
 /**
@@ -45,31 +84,21 @@ export class Auth implements Extension {
 		if (!conversationId) throw this.deny('not-found', data.socketId);
 		const principal = await authenticate(db, data.token, { ticketSecret: this.configuration.ticketSecret });
 		if (!principal) throw this.deny('unauthenticated', data.socketId);
-		const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
-		if (!rows[0]) throw this.deny('not-found', data.socketId);
-		let scope;
+		let access: Access;
 		try {
-			scope = await scopeFor(db, principal, rows[0].workspace_id);
+			access = await decideAccess(db, principal, conversationId);
 		} catch (error) {
-			if (error instanceof AccessDenied) throw this.deny('not-found', data.socketId);
+			if (error instanceof CollabDenied) throw this.deny(error.reason, data.socketId);
 			throw error;
 		}
-		if (!scope.can('read')) throw this.deny('forbidden', data.socketId);
-		data.connectionConfig.readOnly = !scope.can('converse');
+		data.connectionConfig.readOnly = access.readOnly;
 		log.debug('connection_authenticated', {
 			socket_id: data.socketId,
 			user_id: principal.userId,
 			conversation_id: conversationId,
-			read_only: data.connectionConfig.readOnly
+			read_only: access.readOnly
 		});
-		return {
-			kind: 'agent',
-			principal,
-			scope,
-			user: { id: principal.userId, name: principal.name, color: colorFor(principal.userId), role: scope.role },
-			workspaceId: scope.workspaceId,
-			conversationId
-		};
+		return access.context;
 	}
 
 	private deny(reason: CollabDenied['reason'], socketId: string): CollabDenied {

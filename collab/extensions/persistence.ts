@@ -1,4 +1,5 @@
 import { Database } from '@hocuspocus/extension-database';
+import type { onStoreDocumentPayload } from '@hocuspocus/server';
 import type { Queryable } from '../../src/lib/server/db.ts';
 import { parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
@@ -17,6 +18,28 @@ export interface PersistenceConfiguration {
 	 */
 	attemptsWhileClosing?: number;
 	closing: () => boolean;
+	/**
+	 * Resolves once the document's pending corrections have run (the projection's queue), so a
+	 * client's write into a server-owned part is reverted before the state is encoded and never
+	 * reaches collab_documents. @default nothing to wait for
+	 */
+	settled?: (documentName: string) => Promise<void>;
+}
+
+/**
+ * extension-database's store, waiting first for the document to settle: the state is encoded
+ * only after pending reverts, and garbage collection has dropped the reverted content.
+ */
+class SettledDatabase extends Database {
+	private readonly settled?: (documentName: string) => Promise<void>;
+	constructor(configuration: ConstructorParameters<typeof Database>[0], settled?: (documentName: string) => Promise<void>) {
+		super(configuration);
+		this.settled = settled;
+	}
+	async onStoreDocument(data: onStoreDocumentPayload): Promise<void> {
+		await this.settled?.(data.documentName);
+		await super.onStoreDocument(data);
+	}
 }
 
 /**
@@ -30,7 +53,7 @@ export function persistence(configuration: PersistenceConfiguration): Database {
 	const max = configuration.retryMaxMs ?? 30_000;
 	const closingAttempts = configuration.attemptsWhileClosing ?? 5;
 
-	return new Database({
+	return new SettledDatabase({
 		async fetch({ documentName }) {
 			const { rows } = await db.query<{ state: Buffer }>('select state from collab_documents where name = $1', [documentName]);
 			return rows[0] ? new Uint8Array(rows[0].state) : null;
@@ -62,5 +85,5 @@ export function persistence(configuration: PersistenceConfiguration): Database {
 				}
 			}
 		}
-	});
+	}, configuration.settled);
 }

@@ -4,17 +4,20 @@ import type pg from 'pg';
 import { transaction, isDatabaseUnavailable } from '../../src/lib/server/db.ts';
 import {
 	LABELS_LIMIT,
-	NOTE_BODY_LIMIT,
+	WINDOW_SIZE,
 	conversationDoc,
 	isStatus,
 	isUuid,
 	isValidLabel,
 	parseConversationDocName,
+	sameNote,
+	sameWindowEntry,
 	type Note
 } from '../../src/lib/conversation-doc.ts';
+import { NoteRefused, isValidNoteInput, writeNote } from '../../src/lib/server/notes.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { agentOf, serverOrigin, type AgentContext } from '../context.ts';
-import { applySnapshot, loadSnapshot } from '../window.ts';
+import { applyWindow, loadNotes, loadSnapshot, loadWindowMessages, type ConversationSnapshot } from '../window.ts';
 
 const log = logger('collab');
 
@@ -22,6 +25,8 @@ const META_KEYS = new Set(['status', 'snoozedUntil', 'assigneeId']);
 
 export interface ProjectionConfiguration {
 	db: pg.Pool;
+	/** Messages in the recent window. @default WINDOW_SIZE (50) */
+	windowSize?: number;
 }
 
 type Job = () => Promise<void>;
@@ -75,16 +80,29 @@ export class Projection implements Extension {
 			const agent = agentOf(event.transaction.origin);
 			if (!agent) return;
 			const added = event.delta.flatMap((d) => (Array.isArray(d.insert) ? (d.insert as unknown[]) : []));
-			if (added.length) this.enqueue(document, () => this.projectNotes(document, agent, added));
+			// What a client deleted is read now: the content is garbage-collected once the transaction ends.
+			const deleted = [...event.changes.deleted].flatMap((item) => item.content.getContent() as unknown[]);
+			const deletedIds = deleted.map((n) => (n && typeof n === 'object' ? (n as Partial<Note>).id : undefined)).filter(isUuid);
+			if (added.length || deletedIds.length) this.enqueue(document, () => this.projectNotes(document, agent, added, deletedIds));
 		});
+		// One check per transaction, however many server-only types it touched.
+		const checked = new WeakSet<Y.Transaction>();
 		const guardServerOnly = (event: { transaction: Y.Transaction }) => {
 			const agent = agentOf(event.transaction.origin);
-			if (!agent) return;
-			log.warn('client_wrote_server_only', { document: document.name, user_id: agent.principal.userId });
-			this.enqueue(document, () => this.resync(document, agent));
+			if (!agent || checked.has(event.transaction)) return;
+			checked.add(event.transaction);
+			this.enqueue(document, () => this.checkServerOnly(document, agent));
 		};
 		types.messages.observe(guardServerOnly);
 		types.delivery.observe(guardServerOnly);
+	}
+
+	/**
+	 * Resolves once the projections queued for one document have run, so its stored state never
+	 * holds a client's write into a server-owned part before it is reverted.
+	 */
+	async settled(documentName: string): Promise<void> {
+		for (let queue = this.queues.get(documentName); queue; queue = this.queues.get(documentName)) await queue;
 	}
 
 	/** Resolves once every projection queued so far has run. */
@@ -125,9 +143,52 @@ export class Projection implements Extension {
 		);
 	}
 
-	private async resync(document: Document, agent: AgentContext): Promise<void> {
-		const snapshot = await loadSnapshot(this.configuration.db, agent.conversationId);
-		if (snapshot) this.correct(document, agent, 'resync', () => applySnapshot(document, snapshot));
+	/**
+	 * After an agent's transaction touched `messages` or `delivery` (server only): brings the window
+	 * back to PostgreSQL. A forgery (an entry that is not a row of this conversation or says
+	 * something else than its row, a removed entry, a delivery state no row has) is logged once. A
+	 * client sending back entries equal to their rows (a tab that kept what a previous server
+	 * process mirrored and never stored) is no forgery: its duplicates are dropped without a warning.
+	 */
+	private async checkServerOnly(document: Document, agent: AgentContext): Promise<void> {
+		const { db } = this.configuration;
+		const snapshot = await loadSnapshot(db, agent.conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
+		if (!snapshot || document.isDestroyed) return;
+		const forged = await this.windowForged(document, agent, snapshot);
+		if (forged) log.warn('client_wrote_server_only', { document: document.name, user_id: agent.principal.userId, reason: forged });
+		else log.debug('client_resent_server_state', { document: document.name, user_id: agent.principal.userId });
+		// Only the window: meta, labels and notes have projections of their own, possibly queued after this one.
+		this.correct(document, agent, forged ? 'revert-server-only' : 'dedupe-window', () => applyWindow(document, snapshot));
+	}
+
+	/** Why the document's window is not what PostgreSQL holds, or null when it only repeats rows. */
+	private async windowForged(document: Document, agent: AgentContext, snapshot: ConversationSnapshot): Promise<string | null> {
+		const { messages, delivery } = conversationDoc(document);
+		const wanted = new Map(snapshot.messages.map((m) => [m.id, m]));
+		const entries = messages.toArray();
+		const present = new Set<string>();
+		const unknown: string[] = [];
+		for (const entry of entries) {
+			if (!entry || typeof entry !== 'object' || typeof entry.id !== 'string') return 'malformed';
+			const row = wanted.get(entry.id);
+			if (row) {
+				if (!sameWindowEntry(entry, row)) return 'changed';
+				present.add(entry.id);
+			} else unknown.push(entry.id);
+		}
+		for (const id of wanted.keys()) if (!present.has(id)) return 'removed';
+		const states = [...delivery.entries()];
+		const rows = await loadWindowMessages(this.configuration.db, agent.conversationId, [...new Set([...unknown, ...states.map(([id]) => id)])]);
+		for (const id of unknown) {
+			const row = rows.get(id);
+			if (!row || !sameWindowEntry(entries.find((e) => e.id === id)!, row)) return 'unknown';
+		}
+		for (const [id, state] of states) {
+			const row = rows.get(id);
+			// A state may lag its row (queued while the row says sent), never claim what no row says.
+			if (!row || !state || typeof state !== 'object' || (state.state !== 'queued' && state.state !== row.deliveryState)) return 'delivery';
+		}
+		return null;
 	}
 
 	private async dropUnknownMetaKeys(document: Document, agent: AgentContext): Promise<void> {
@@ -264,85 +325,79 @@ export class Projection implements Extension {
 		}
 	}
 
-	private async projectNotes(document: Document, agent: AgentContext, added: unknown[]): Promise<void> {
+	/**
+	 * Notes an agent added are written as rows (stamped with the real author and time); a note whose
+	 * id is already a row of this conversation must say what the row says, and a removed note that
+	 * has a row comes back. Any other change to a stored note (another member's or one's own) is a
+	 * forgery: reverted from PostgreSQL and logged once.
+	 */
+	private async projectNotes(document: Document, agent: AgentContext, added: unknown[], deletedIds: string[]): Promise<void> {
+		const { db } = this.configuration;
 		const { notes } = conversationDoc(document);
 		const remove = new Set<string>();
-		const replace = new Map<string, Note>();
+		/** id → the note as the row says it: the only copy the document keeps. */
+		const restore = new Map<string, Note>();
+		let forged = false;
+		let malformed = false;
+		const idOf = (raw: unknown) => (raw && typeof raw === 'object' ? (raw as Partial<Note>).id : undefined);
+		// Notes already stored (replays, rewrites, removals) in one query; only new ids are written.
+		const stored = await loadNotes(db, agent.conversationId, [...new Set([...added.map(idOf).filter(isUuid), ...deletedIds])]);
 		for (const raw of added) {
-			const note = raw as Partial<Note> | null;
-			const id = note && typeof note === 'object' ? note.id : undefined;
-			const body = note?.body;
-			const valid =
-				agent.scope.can('converse') &&
-				isUuid(id) &&
-				typeof body === 'string' &&
-				body.trim().length > 0 &&
-				body.length <= NOTE_BODY_LIMIT &&
-				(note?.mentions === undefined || (Array.isArray(note.mentions) && note.mentions.length <= 50));
-			if (!valid) {
-				if (typeof id === 'string') remove.add(id);
-				else this.correct(document, agent, 'invalid-note', () => dropMalformed(notes));
+			const note = raw as Partial<Note>;
+			const id = idOf(raw);
+			if (!isUuid(id)) {
+				malformed = true;
 				continue;
 			}
-			const claimed = (note!.mentions ?? []).filter(isUuid);
-			const members = claimed.length
-				? (
-						await this.configuration.db.query<{ user_id: string }>(
-							'select user_id from memberships where workspace_id = $1 and user_id = any($2::uuid[])',
-							[agent.workspaceId, claimed]
-						)
-					).rows.map((r) => r.user_id)
-				: [];
-			const mentions = [...new Set(claimed.filter((m) => members.includes(m)))];
-			const inserted = await transaction(this.configuration.db, async (client) => {
-				const result = await client.query<{ created_at: Date }>(
-					`insert into notes (id, workspace_id, conversation_id, author_id, body, mentions)
-					 values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing returning created_at`,
-					[id, agent.workspaceId, agent.conversationId, agent.principal.userId, body, mentions]
-				);
-				if (!result.rows[0]) return null;
-				for (const userId of mentions) {
-					if (userId === agent.principal.userId) continue;
-					await client.query(
-						`insert into notifications (workspace_id, user_id, kind, conversation_id, actor_id, excerpt) values ($1, $2, 'mention', $3, $4, $5)`,
-						[agent.workspaceId, userId, agent.conversationId, agent.principal.userId, body.slice(0, 140)]
-					);
-				}
-				return result.rows[0].created_at;
-			});
-			if (!inserted) {
-				// The id is taken: by this very note (a replay) or by another conversation's note.
-				const { rows } = await this.configuration.db.query('select 1 from notes where id = $1 and conversation_id = $2', [id, agent.conversationId]);
-				if (!rows[0]) remove.add(id!);
+			if (stored.has(id)) continue; // compared with its row below
+			const input = { id, body: note.body as string, mentions: note.mentions };
+			if (!agent.scope.can('note') || !isValidNoteInput(input)) {
+				remove.add(id);
 				continue;
 			}
-			const stamped: Note = {
-				id: id!,
-				authorId: agent.principal.userId,
-				authorName: agent.principal.name,
-				body,
-				mentions,
-				createdAt: inserted.toISOString()
-			};
-			const same =
-				note!.authorId === stamped.authorId &&
-				note!.authorName === stamped.authorName &&
-				JSON.stringify(note!.mentions ?? []) === JSON.stringify(mentions) &&
-				typeof note!.createdAt === 'string' &&
-				Math.abs(Date.parse(note!.createdAt) - inserted.getTime()) < 5 * 60_000;
-			if (!same) replace.set(stamped.id, stamped);
+			try {
+				const written = await writeNote(db, agent.scope, agent.conversationId, input);
+				// A fresh note is stamped exactly as its row (author, time, mentions), so that any later copy
+				// a client sends back compares equal.
+				if (!sameNote(note as Note, written.note)) restore.set(id, written.note);
+				if (!written.created && !sameNote(note as Note, written.note)) forged = true; // stored meanwhile
+			} catch (error) {
+				if (!(error instanceof NoteRefused)) throw error;
+				remove.add(id); // the id belongs to another conversation's note
+			}
 		}
-		if (!remove.size && !replace.size) return;
-		if (remove.size) log.warn('edit_reverted', { document: document.name, field: 'notes', user_id: agent.principal.userId });
-		this.correct(document, agent, 'note-author', () => {
+		// A stored note must be in the document once, as its row says: a rewrite or a removal is a
+		// forgery and is reverted; a copy sent back unchanged (a replay) only loses its duplicates.
+		for (const [id, row] of stored) {
+			const copies = notes.toArray().filter((n) => n?.id === id);
+			if (copies.length === 1 && sameNote(copies[0], row)) continue;
+			if (!copies.some((n) => sameNote(n, row))) forged = true;
+			restore.set(id, row);
+		}
+		if (!remove.size && !restore.size && !malformed) return;
+		if (forged || remove.size || malformed) log.warn('edit_reverted', { document: document.name, field: 'notes', user_id: agent.principal.userId });
+		this.correct(document, agent, forged ? 'revert-notes' : 'note-author', () => {
+			if (malformed) dropMalformed(notes);
 			const current = notes.toArray();
+			const placed = new Set<string>();
 			for (let i = current.length - 1; i >= 0; i--) {
 				const id = current[i]?.id;
-				if (remove.has(id)) notes.delete(i, 1);
-				else if (replace.has(id)) {
-					notes.delete(i, 1);
-					notes.insert(i, [replace.get(id)!]);
+				if (remove.has(id) || (restore.has(id) && placed.has(id))) notes.delete(i, 1);
+				else if (restore.has(id)) {
+					// Keep the last copy's place, as the row says; drop any other copy.
+					placed.add(id);
+					if (!sameNote(current[i], restore.get(id)!)) {
+						notes.delete(i, 1);
+						notes.insert(i, [restore.get(id)!]);
+					}
 				}
+			}
+			for (const [id, note] of restore) {
+				if (placed.has(id)) continue;
+				const now = notes.toArray();
+				let index = now.length;
+				while (index > 0 && Date.parse(now[index - 1]?.createdAt) > Date.parse(note.createdAt)) index -= 1;
+				notes.insert(index, [note]);
 			}
 		});
 	}

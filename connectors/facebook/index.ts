@@ -7,7 +7,7 @@ import { replyWindow } from '../shared/policy.ts';
 import { authorization, identify, profile } from './account.ts';
 import { revoke, send, subscribe } from './api.ts';
 import { capabilities } from './capabilities.ts';
-import { parse } from './parse.ts';
+import { accountIds, parse } from './parse.ts';
 import { handshake, verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
@@ -17,6 +17,7 @@ export const facebook: Connector<MetaCredentials> = {
 	credentialSchema,
 	handshake,
 	verify,
+	accountIds,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

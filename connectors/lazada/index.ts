@@ -7,8 +7,8 @@ import { authorization, identify, refresh } from './account.ts';
 import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LazadaCredentials } from './credentials.ts';
-import { parse } from './parse.ts';
-import { verify } from './verify.ts';
+import { accountIds, parse } from './parse.ts';
+import { signedAt, verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
 export const lazada: Connector<LazadaCredentials> = {
@@ -16,6 +16,8 @@ export const lazada: Connector<LazadaCredentials> = {
 	capabilities,
 	credentialSchema,
 	verify,
+	accountIds,
+	signedAt,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

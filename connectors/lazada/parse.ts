@@ -3,9 +3,11 @@
  * - IM message, message_type 2: https://open.lazada.com/apps/doc/doc?nodeId=29538&docId=121553
  * - Trade and reverse order status, message_type 0: https://open.lazada.com/apps/doc/doc?nodeId=29538&docId=120196
  * Delivery is at least once, so event ids come from the message and status, never from arrival.
+ * `seller_id` is the seller the push is for (one push URL per app). The top-level `timestamp` is not read:
+ * Lazada's own IM sample has none.
  */
 import { z } from 'zod';
-import { epochToDate, parseNestedJson, parsePayload, validate } from '../shared/payload.ts';
+import { epochToDate, parseNestedJson, parsePayload, readAccountIds, validate } from '../shared/payload.ts';
 import type { Attachment, MessageEvent, NormalizedEvent, OrderUpdateEvent } from '../types.ts';
 
 export const MESSAGE_TYPE = { tradeOrder: 0, imMessage: 2 } as const;
@@ -17,7 +19,7 @@ const RECALLED = 1;
 
 const id = z.union([z.string().min(1), z.number()]).transform(String);
 
-const pushSchema = z.object({ seller_id: id, message_type: z.number(), data: z.unknown(), timestamp: z.number() });
+const pushSchema = z.object({ seller_id: id, message_type: z.number(), data: z.unknown() });
 
 const imSchema = z.object({
 	session_id: id,
@@ -41,11 +43,16 @@ const orderSchema = z.object({
 	buyer_id: id.optional()
 });
 
+/** `seller_id`: the seller the push is for. */
+export function accountIds(rawBody: Uint8Array): string[] {
+	return readAccountIds(rawBody, (json) => [json.seller_id]);
+}
+
 export function parse(rawBody: Uint8Array): NormalizedEvent[] {
 	const push = parsePayload(rawBody, pushSchema, 'Lazada push');
-	if (push.message_type === MESSAGE_TYPE.tradeOrder) return [toOrderUpdate(validate(orderSchema, push.data, 'Lazada order push'))];
+	if (push.message_type === MESSAGE_TYPE.tradeOrder) return [toOrderUpdate(push.seller_id, validate(orderSchema, push.data, 'Lazada order push'))];
 	if (push.message_type !== MESSAGE_TYPE.imMessage) return [];
-	const message = toMessageEvent(validate(imSchema, push.data, 'Lazada IM push'));
+	const message = toMessageEvent(push.seller_id, validate(imSchema, push.data, 'Lazada IM push'));
 	return message ? [message] : [];
 }
 
@@ -61,13 +68,14 @@ function readContent(message: ImMessage): { text: string; attachments: Attachmen
 	return { text: '', attachments: [] };
 }
 
-function toMessageEvent(message: ImMessage): MessageEvent | null {
+function toMessageEvent(sellerId: string, message: ImMessage): MessageEvent | null {
 	if (message.type === SYSTEM_MESSAGE || message.status === RECALLED) return null;
 	const { text, attachments } = readContent(message);
 	if (!text && attachments.length === 0) return null;
 	const fromSeller = message.from_account_type === SELLER_ACCOUNT;
 	return {
 		type: 'message',
+		accountId: sellerId,
 		eventId: `msg:${message.message_id}`,
 		platformMessageId: message.message_id,
 		threadId: message.session_id,
@@ -79,9 +87,10 @@ function toMessageEvent(message: ImMessage): MessageEvent | null {
 	};
 }
 
-function toOrderUpdate(data: z.infer<typeof orderSchema>): OrderUpdateEvent {
+function toOrderUpdate(sellerId: string, data: z.infer<typeof orderSchema>): OrderUpdateEvent {
 	return {
 		type: 'order_update',
+		accountId: sellerId,
 		eventId: `order:${data.trade_order_id}:${data.trade_order_line_id ?? ''}:${data.order_status}:${data.status_update_time}`,
 		orderId: data.trade_order_id,
 		status: data.order_status,

@@ -7,7 +7,7 @@ import { identify, profile } from './account.ts';
 import { revoke, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LineCredentials } from './credentials.ts';
-import { parse } from './parse.ts';
+import { accountIds, parse } from './parse.ts';
 import { verify } from './verify.ts';
 import type { Connector } from '../types.ts';
 
@@ -16,6 +16,7 @@ export const line: Connector<LineCredentials> = {
 	capabilities,
 	credentialSchema,
 	verify,
+	accountIds,
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),

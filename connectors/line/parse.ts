@@ -2,16 +2,17 @@
  * LINE webhook events: https://developers.line.biz/en/reference/messaging-api/#webhook-event-objects
  * Dedupe on `webhookEventId` (redeliveries keep it): https://developers.line.biz/en/docs/messaging-api/receiving-messages/#webhook-redelivery
  * `mode: 'standby'` events belong to another channel in a module setup and are skipped.
+ * `destination` is the bot's user id: the channel (connection) the events are for.
  */
 import { z } from 'zod';
-import { epochToDate, parsePayload, validate } from '../shared/payload.ts';
+import { epochToDate, parsePayload, readAccountIds, validate } from '../shared/payload.ts';
 import type { Attachment, MessageEvent, NormalizedEvent } from '../types.ts';
 
 /** Where message content (images, video, audio, files) is downloaded from, with the channel access token. */
 export const LINE_CONTENT_BASE = 'https://api-data.line.me/v2/bot/message';
 
 const bodySchema = z.object({
-	destination: z.string(),
+	destination: z.string().min(1),
 	events: z.array(z.looseObject({ type: z.string() }))
 });
 
@@ -26,7 +27,6 @@ const messageEventSchema = z.object({
 	mode: z.enum(['active', 'standby']),
 	timestamp: z.number(),
 	webhookEventId: z.string().min(1),
-	deliveryContext: z.object({ isRedelivery: z.boolean() }),
 	replyToken: z.string().optional(),
 	source: sourceSchema,
 	message: z.object({
@@ -42,19 +42,24 @@ type LineMessageEvent = z.infer<typeof messageEventSchema>;
 
 const MEDIA_KINDS: Record<string, Attachment['kind']> = { image: 'image', video: 'video', audio: 'audio', file: 'file' };
 
+/** `destination`: the bot user id of the channel the events are for. */
+export function accountIds(rawBody: Uint8Array): string[] {
+	return readAccountIds(rawBody, (json) => [json.destination]);
+}
+
 export function parse(rawBody: Uint8Array): NormalizedEvent[] {
 	const body = parsePayload(rawBody, bodySchema, 'LINE webhook');
 	const events: NormalizedEvent[] = [];
 	for (const item of body.events) {
 		if (item.type !== 'message') continue;
 		const event = validate(messageEventSchema, item, 'LINE message event');
-		const normalized = event.mode === 'active' ? toMessageEvent(event) : null;
+		const normalized = event.mode === 'active' ? toMessageEvent(body.destination, event) : null;
 		if (normalized) events.push(normalized);
 	}
 	return events;
 }
 
-function toMessageEvent(event: LineMessageEvent): MessageEvent | null {
+function toMessageEvent(accountId: string, event: LineMessageEvent): MessageEvent | null {
 	const { source, message } = event;
 	// In groups and rooms the sender's id is present only if they agreed to LINE's terms; without it there is no customer.
 	if (!source.userId) return null;
@@ -63,6 +68,7 @@ function toMessageEvent(event: LineMessageEvent): MessageEvent | null {
 	if (message.type !== 'text' && !attachment) return null;
 	return {
 		type: 'message',
+		accountId,
 		eventId: event.webhookEventId,
 		platformMessageId: message.id,
 		threadId,

@@ -7,6 +7,13 @@ export interface DrainLoopOptions {
 	retryDelayMs?: number;
 	log: Logger;
 	name: string;
+	/**
+	 * Runs after the first pass that succeeds following a failed one. A pass that failed on a lost
+	 * connection may have committed all the same (the commit's answer was what got lost), leaving
+	 * work its follow-up never did; this is where to catch up (the ingest worker replays the mirror
+	 * queue). A failure here is retried after the next successful pass.
+	 */
+	onRecovered?: () => Promise<unknown>;
 }
 
 /**
@@ -25,6 +32,8 @@ export class DrainLoop {
 	#stopped = false;
 	#retryTimer: NodeJS.Timeout | undefined;
 	#idle: (() => void)[] = [];
+	readonly #onRecovered: (() => Promise<unknown>) | undefined;
+	#recovering = false;
 
 	constructor(pass: () => Promise<boolean>, options: DrainLoopOptions) {
 		this.#pass = pass;
@@ -32,6 +41,7 @@ export class DrainLoop {
 		this.#retryDelayMs = options.retryDelayMs ?? 1_000;
 		this.#log = options.log;
 		this.#name = options.name;
+		this.#onRecovered = options.onRecovered;
 	}
 
 	wake(): void {
@@ -63,7 +73,16 @@ export class DrainLoop {
 					// more work: keep going
 				}
 			} while (this.#again && !this.#stopped);
+			if (this.#recovering && this.#onRecovered) {
+				this.#recovering = false;
+				await this.#onRecovered().catch((error) => {
+					this.#recovering = true;
+					throw error;
+				});
+				this.#log.info('recovered', { worker: this.#name });
+			}
 		} catch (error) {
+			this.#recovering = true;
 			this.#log.warn('pass_failed', { worker: this.#name, error: errorMessage(error) });
 			if (!this.#stopped) {
 				clearTimeout(this.#retryTimer);

@@ -35,6 +35,16 @@ function encodeBatch(rows: InboundRow[]): string {
 	return out + ']';
 }
 
+/**
+ * The same insert for a few rows outside the group commit (the quarantine replay): rows of a
+ * connection that is not active are left out. Returns how many rows were new.
+ */
+export async function insertInboundRows(db: Queryable, rows: InboundRow[]): Promise<number> {
+	if (rows.length === 0) return 0;
+	const result = await db.query(INSERT, [encodeBatch(rows)]);
+	return result.rowCount ?? 0;
+}
+
 /** A pool or client of `pg`, which also takes a named statement as a query config. */
 type PreparedQueryable = { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rowCount: number | null }> };
 

@@ -16,6 +16,7 @@ import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
+import { connectionApiUrlsAllowed } from '../../src/lib/server/outbound.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresh.ts';
 import { ProfileFetcher } from './profiles.ts';
@@ -23,6 +24,7 @@ import { appCredentials } from '../../src/lib/server/platform-apps.ts';
 import { PlatformRefused } from '../../src/lib/server/platforms.ts';
 import { SendError } from '../shared/errors.ts';
 import type { AuthorizationContext, Platform } from '../types.ts';
+import { WebhookCounters } from './webhook-counters.ts';
 
 /**
  * The pipeline, put together: webhook route → inbound_events → ingest worker → messages + live
@@ -36,7 +38,7 @@ export interface PipelineOptions {
 	keyRing: KeyRing;
 	live: LiveDocuments;
 	connectors: ConnectorRegistry;
-	config: Pick<Config, 'origin' | 'platformApiUrls' | 'platformAuthUrls' | 'platformApps'>;
+	config: Pick<Config, 'origin' | 'platformApiUrls' | 'platformAuthUrls' | 'platformApps' | 'env'>;
 	/** 'embedded' runs one runner per worker and one flush at a time (the pool has one connection). */
 	databaseKind: 'postgres' | 'embedded';
 	/** Injected in tests. */
@@ -50,8 +52,10 @@ export interface PipelineOptions {
 }
 
 export interface Pipeline {
-	/** `HttpRoutes.webhooks`: POST/GET /webhooks/<platform>/<connectionId>. */
+	/** `HttpRoutes.webhooks`: POST/GET /webhooks/<platform>[/app/<appKey> | /<connectionId>]. */
 	webhooks(req: IncomingMessage, res: ServerResponse): Promise<void>;
+	/** What the webhook route dropped or quarantined since start (shown on /healthz). */
+	counters: WebhookCounters;
 	/** The port the routes use (services().platforms). */
 	platforms: Platforms;
 	ingest: IngestWorker;
@@ -78,6 +82,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		origin: options.config.origin,
 		apiUrls: options.config.platformApiUrls,
 		authUrls: options.config.platformAuthUrls,
+		connectionApiUrls: connectionApiUrlsAllowed(options.config.env),
 		fetch: options.fetch
 	};
 	const connections = new ConnectionCache({ db, keyRing, connectors });
@@ -112,7 +117,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			scheduler?.nudge('ingest');
 		}
 	});
-	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints });
+	const counters = new WebhookCounters();
+	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters });
 	const flushes = committer;
 
 	const replyDeps: ReplyDeps = {
@@ -131,9 +137,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			return {
 				platform,
 				credentialSchema: connector.credentialSchema,
-				maxTextLength: connector.capabilities.maxTextLength,
-				replyWindowHours: connector.capabilities.replyWindowHours,
-				extendedReplyWindowHours: connector.capabilities.extendedReplyWindowHours ?? null,
 				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0,
 				authorizes: connector.capabilities.authorizes,
 				refreshesTokens: connector.capabilities.refreshesTokens,
@@ -212,6 +215,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
 	return {
 		webhooks,
+		counters,
 		platforms,
 		ingest,
 		outbox,

@@ -4,12 +4,16 @@ import { isDatabaseUnavailable, transaction, type Pool } from '../../src/lib/ser
 import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
-import { MIRROR_COLUMNS, MirrorQueue, queueMirrorSql, type MirrorRow } from './mirror.ts';
+import { MIRROR_COLUMNS, MirrorQueue, mirrorSweep, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
 import type { ProfileFetcher } from './profiles.ts';
-import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
+import type { MessageEvent as NormalizedMessage, OrderUpdateEvent as NormalizedOrderUpdate } from '../types.ts';
+
+/** The events as stored: without the account id (the row's connection is the account). */
+type MessageEvent = Omit<NormalizedMessage, 'accountId'>;
+type OrderUpdateEvent = Omit<NormalizedOrderUpdate, 'accountId'>;
 
 /**
  * Stage 2 of the pipeline (model: Chatwoot's `line_events_job` + `webhook_event_adapter`): turns
@@ -93,7 +97,14 @@ export class IngestWorker {
 		this.#batchSize = options.batchSize ?? 200;
 		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
-		this.#loop = new DrainLoop(() => this.pass(), { concurrency: options.concurrency ?? 2, log, name: 'ingest' });
+		this.#loop = new DrainLoop(() => this.pass(), {
+			concurrency: options.concurrency ?? 2,
+			log,
+			name: 'ingest',
+			// A batch whose commit answer was lost with the connection is in PostgreSQL but was never
+			// mirrored: replay the queue as soon as the database answers again, not at the next sweep.
+			onRecovered: () => mirrorSweep(options.db, options.live)
+		});
 		const maxYieldMs = options.maxYieldMs ?? 250;
 		this.#pacer = new Pacer(options.restRatio, maxYieldMs);
 		const mirrorPacer = new Pacer(options.restRatio, maxYieldMs);

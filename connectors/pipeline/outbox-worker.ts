@@ -5,7 +5,8 @@ import { SendError } from '../shared/errors.ts';
 import { DrainLoop } from './drain-loop.ts';
 import { MIRROR_COLUMNS, mirrorMessages, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import { callContext, type ConnectionCache, type ConnectorRegistry, type PlatformEndpoints } from './connections.ts';
-import { explainWindow } from './window.ts';
+import type { DeliveryError } from '../../src/lib/delivery-errors.ts';
+import { failureOf, windowFailure } from './delivery-error.ts';
 
 /**
  * Stage 3 of the pipeline: agent replies are commands. `replies.ts` writes an outbox row; this
@@ -21,6 +22,11 @@ import { explainWindow } from './window.ts';
  */
 
 const log = logger('outbox');
+
+/** outbox.last_error: the operator's line, code first. */
+function technical(reason: DeliveryError): string {
+	return (reason.detail ? `${reason.code}: ${reason.detail}` : reason.code).slice(0, 1000);
+}
 
 export interface OutboxWorkerOptions {
 	db: Pool;
@@ -60,7 +66,8 @@ interface ClaimedRow {
 	reply_token_at: Date | null;
 }
 
-type Outcome = { state: 'sent'; platformMessageId: string } | { state: 'retry'; reason: string; delayMs: number } | { state: 'failed'; reason: string };
+/** A retry's reason is technical (outbox.last_error); a failure's is the code the seller reads (messages.delivery_error). */
+type Outcome = { state: 'sent'; platformMessageId: string } | { state: 'retry'; reason: string; delayMs: number } | { state: 'failed'; reason: DeliveryError };
 
 export class OutboxWorker {
 	readonly #o: Required<Omit<OutboxWorkerOptions, 'random'>> & { random: () => number };
@@ -139,10 +146,10 @@ export class OutboxWorker {
 		} catch (error) {
 			return { state: 'retry', reason: `connection lookup failed: ${errorMessage(error)}`, delayMs: this.backoff(row.attempts) };
 		}
-		if (!connection || connection.status !== 'active') return { state: 'failed', reason: 'The connection was disconnected' };
+		if (!connection || connection.status !== 'active') return { state: 'failed', reason: { code: 'disconnected' } };
 		const connector = this.#o.connectors[connection.platform];
 		const window = connector.checkReplyWindow(row.last_customer_message_at, new Date());
-		if (!window.ok) return { state: 'failed', reason: explainWindow(connector, window) };
+		if (!window.ok) return { state: 'failed', reason: windowFailure(window) };
 		try {
 			const result = await connector.send(
 				{
@@ -169,7 +176,7 @@ export class OutboxWorker {
 				status: error instanceof SendError ? (error.status ?? null) : null
 			});
 			if (retryable && row.attempts < this.#o.maxAttempts) return { state: 'retry', reason, delayMs: this.backoff(row.attempts) };
-			return { state: 'failed', reason: retryable ? `Gave up after ${row.attempts} tries: ${reason}` : reason };
+			return { state: 'failed', reason: failureOf(error, reason, row.attempts) };
 		}
 	}
 
@@ -187,7 +194,7 @@ export class OutboxWorker {
 		const message = await transaction(db, async (client) => {
 			const { rowCount } = await client.query(
 				`update outbox set state = $2, last_error = $3, platform_message_id = $4, updated_at = now() where id = $1 and state = 'sending'`,
-				[row.id, outcome.state, outcome.state === 'failed' ? outcome.reason.slice(0, 1000) : null, outcome.state === 'sent' ? outcome.platformMessageId : null]
+				[row.id, outcome.state, outcome.state === 'failed' ? technical(outcome.reason) : null, outcome.state === 'sent' ? outcome.platformMessageId : null]
 			);
 			if (!rowCount || !row.message_id) return undefined;
 			if (outcome.state === 'sent') {
@@ -214,11 +221,11 @@ export class OutboxWorker {
 			}
 			const { rows } = await client.query<MirrorRow>(
 				`with updated as (
-				   update messages set delivery_state = $2, delivery_error = $3, platform_message_id = coalesce($4, platform_message_id)
+				   update messages set delivery_state = $2, delivery_error = $3::jsonb, platform_message_id = coalesce($4, platform_message_id)
 				    where id = $1 returning ${MIRROR_COLUMNS}
 				 ), queued as (${queueMirrorSql('updated')})
 				 select * from updated`,
-				[row.message_id, outcome.state, outcome.state === 'failed' ? outcome.reason.slice(0, 1000) : null, outcome.state === 'sent' ? outcome.platformMessageId : null]
+				[row.message_id, outcome.state, outcome.state === 'failed' ? JSON.stringify(outcome.reason) : null, outcome.state === 'sent' ? outcome.platformMessageId : null]
 			);
 			return rows[0];
 		});

@@ -61,6 +61,17 @@ export function restPolicy(options: RestPolicyOptions): () => number {
 
 const POLL_MS = 2;
 
+/** Where a Pacer reads the time and waits; a test hands it a virtual one. */
+export interface PacerClock {
+	now(): number;
+	sleep(ms: number): Promise<void>;
+}
+
+const realClock: PacerClock = {
+	now: () => performance.now(),
+	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+};
+
 /**
  * Paces a repeated step: before each, rests `restRatio()` × the last step's duration (at least
  * 2 ms, at most `maxMs`), ending the rest early once `restRatio()` says 0. A slow step (a loaded
@@ -69,11 +80,13 @@ const POLL_MS = 2;
 export class Pacer {
 	readonly #restRatio: (() => number) | undefined;
 	readonly #maxMs: number;
+	readonly #clock: PacerClock;
 	#lastMs = 0;
 
-	constructor(restRatio: (() => number) | undefined, maxMs: number) {
+	constructor(restRatio: (() => number) | undefined, maxMs: number, clock: PacerClock = realClock) {
 		this.#restRatio = restRatio;
 		this.#maxMs = maxMs;
+		this.#clock = clock;
 	}
 
 	/** True while steps are paced (the next one would rest first). */
@@ -89,19 +102,20 @@ export class Pacer {
 	}
 
 	async run<T>(step: () => Promise<T>): Promise<T> {
-		let rest = this.restMs();
+		const clock = this.#clock;
+		const rest = this.restMs();
 		if (rest > 0) {
-			const until = performance.now() + rest;
-			while (performance.now() < until) {
-				await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+			const until = clock.now() + rest;
+			while (clock.now() < until) {
+				await clock.sleep(POLL_MS);
 				if ((this.#restRatio?.() ?? 0) <= 0) break;
 			}
 		}
-		const started = performance.now();
+		const started = clock.now();
 		try {
 			return await step();
 		} finally {
-			this.#lastMs = performance.now() - started;
+			this.#lastMs = clock.now() - started;
 		}
 	}
 }

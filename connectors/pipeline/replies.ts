@@ -3,6 +3,7 @@ import { isUniqueViolation, transaction } from '../../src/lib/server/db.ts';
 import type { LiveDocuments } from '../../src/lib/server/ports.ts';
 import type { WorkspaceScope } from '../../src/lib/server/scope.ts';
 import { ReplyRefused, type QueuedReply, type ReplyInput } from '../../src/lib/server/platforms.ts';
+import { deliveryErrorView } from '../../src/lib/delivery-errors.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { SendError } from '../shared/errors.ts';
 import { assertSendableText } from '../shared/policy.ts';
@@ -41,7 +42,7 @@ function view(row: MirrorRow, created: boolean): QueuedReply {
 		conversationId: row.conversation_id,
 		body: row.body,
 		deliveryState: row.delivery_state ?? 'queued',
-		deliveryError: row.delivery_error,
+		...deliveryErrorView(row.delivery_error),
 		sentAt: row.sent_at.toISOString(),
 		created
 	};

@@ -1,6 +1,7 @@
 import { transaction } from '../../src/lib/server/db.ts';
 import { isUuid, type WorkspaceScope } from '../../src/lib/server/scope.ts';
 import { RetryRefused, type RetriedReply } from '../../src/lib/server/platforms.ts';
+import { deliveryErrorView } from '../../src/lib/delivery-errors.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { MIRROR_COLUMNS, queueMirrorSql, type MirrorRow } from './mirror.ts';
 import type { ReplyDeps } from './replies.ts';
@@ -81,7 +82,7 @@ export async function retryReply(deps: ReplyDeps, scope: WorkspaceScope, convers
 		conversationId: message.conversation_id,
 		body: message.body,
 		deliveryState: message.delivery_state ?? 'queued',
-		deliveryError: message.delivery_error,
+		...deliveryErrorView(message.delivery_error),
 		sentAt: message.sent_at.toISOString()
 	};
 }

@@ -90,3 +90,32 @@ export class Scheduler {
 		await this.#boss.stop({ graceful: true, timeout: 10_000 });
 	}
 }
+
+/**
+ * Asks whichever instance runs the workers to drain `queue` now, from a process that runs none (the
+ * admin CLI). Best effort: without a running server the work waits for its next start.
+ */
+export async function wakeWorkers(db: Queryable, queue: 'ingest' | 'outbox'): Promise<boolean> {
+	const boss = new PgBoss({
+		db: { executeSql: (text: string, values?: unknown[]) => db.query(text, values) },
+		schema: 'pgboss',
+		registerInstance: false,
+		persistWarnings: false,
+		monitorVacuum: false,
+		reindex: false,
+		schedule: false,
+		supervise: false,
+		migrate: false
+	});
+	boss.on('error', (error) => log.warn('pgboss_error', { error: errorMessage(error) }));
+	try {
+		await boss.start();
+		await boss.send(QUEUES[queue]);
+		return true;
+	} catch (error) {
+		log.warn('wake_failed', { queue, error: errorMessage(error) });
+		return false;
+	} finally {
+		await boss.stop({ graceful: false, timeout: 1_000 }).catch(() => undefined);
+	}
+}

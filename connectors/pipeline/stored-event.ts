@@ -4,7 +4,8 @@ import type { MessageEvent, OrderUpdateEvent } from '../types.ts';
 /**
  * The normalized events as the webhook route stored them in `inbound_events.payload` (JSON: dates
  * are ISO strings). Read back with these schemas, so a row written by an older version, or edited
- * by hand, fails loudly on its own instead of corrupting a conversation.
+ * by hand, fails loudly on its own instead of corrupting a conversation. The event's `accountId` is
+ * not stored: the row's connection is that account.
  */
 
 const date = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
@@ -23,7 +24,7 @@ export const storedMessage = z.object({
 	sentAt: date,
 	replyToken: z.string().optional(),
 	orderRef: z.string().optional()
-}) satisfies z.ZodType<MessageEvent, unknown>;
+}) satisfies z.ZodType<Omit<MessageEvent, 'accountId'>, unknown>;
 
 export const storedOrderUpdate = z.object({
 	type: z.literal('order_update'),
@@ -32,7 +33,7 @@ export const storedOrderUpdate = z.object({
 	customerId: z.string().optional(),
 	status: z.string(),
 	updatedAt: date
-}) satisfies z.ZodType<OrderUpdateEvent, unknown>;
+}) satisfies z.ZodType<Omit<OrderUpdateEvent, 'accountId'>, unknown>;
 
 export const storedEvent = z.discriminatedUnion('type', [storedMessage, storedOrderUpdate]);
 export type StoredEvent = z.infer<typeof storedEvent>;

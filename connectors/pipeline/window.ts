@@ -1,20 +1,10 @@
+import { platformName } from '../../src/lib/platforms.ts';
 import type { Connector, ReplyWindow } from '../types.ts';
 
-/** The sentence an agent reads when a reply cannot go out, for a platform's reply window. */
-
-const NAMES: Record<string, string> = {
-	facebook: 'Messenger',
-	instagram: 'Instagram',
-	line: 'LINE',
-	shopee: 'Shopee',
-	lazada: 'Lazada',
-	tiktok: 'TikTok Shop'
-};
-
-export function platformName(platform: string): string {
-	return NAMES[platform] ?? platform;
-}
-
+/**
+ * The English sentence an API client reads (the `message` of a 422) when a reply cannot go out for a
+ * platform's reply window. The inbox words the refusal's code itself, in English or Thai.
+ */
 export function explainWindow(connector: Connector<any>, window: Extract<ReplyWindow, { ok: false }>): string {
 	const name = platformName(connector.platform);
 	if (window.reason === 'no_customer_message') {

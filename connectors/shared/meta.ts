@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { hmacSha256, headerValue, signatureMatches } from './hmac.ts';
 import { apiUrl, callApi, platformFailure } from './http.ts';
-import { epochToDate, parsePayload, validate } from './payload.ts';
+import { epochToDate, parsePayload, readAccountIds, validate } from './payload.ts';
 import { assertSendableText, assertWindowOpen, readSettings } from './policy.ts';
 import { SendError } from './errors.ts';
 import type {
@@ -78,7 +78,7 @@ export function metaHandshake(url: URL, config: ConnectionConfig): HandshakeResp
 const envelopeSchema = (object: 'page' | 'instagram') =>
 	z.object({
 		object: z.literal(object),
-		entry: z.array(z.object({ id: z.string(), time: z.number(), messaging: z.array(z.looseObject({})).optional() }))
+		entry: z.array(z.object({ id: z.string().min(1), messaging: z.array(z.looseObject({})).optional() }))
 	});
 
 const messagingSchema = z.object({
@@ -98,6 +98,11 @@ const messagingSchema = z.object({
 
 const ATTACHMENT_KINDS: Record<string, Attachment['kind']> = { image: 'image', video: 'video', audio: 'audio', file: 'file' };
 
+/** `entry[].id`: the Page (or Instagram account) each entry of a batch is for; one batch can carry several. */
+export function metaAccountIds(rawBody: Uint8Array): string[] {
+	return readAccountIds(rawBody, (json) => (Array.isArray(json.entry) ? json.entry.map((entry) => (entry as { id?: unknown } | null)?.id) : []));
+}
+
 /** `entry[].messaging[]` items with a `message` become events; delivery, read, postback, reactions are skipped. */
 export function parseMetaWebhook(rawBody: Uint8Array, object: 'page' | 'instagram'): MessageEvent[] {
 	const body = parsePayload(rawBody, envelopeSchema(object), `${object} webhook`);
@@ -107,13 +112,13 @@ export function parseMetaWebhook(rawBody: Uint8Array, object: 'page' | 'instagra
 			if (!('message' in item)) continue;
 			const messaging = validate(messagingSchema, item, `${object} messaging event`);
 			if (messaging.message.is_deleted) continue;
-			events.push(toMessageEvent(messaging));
+			events.push(toMessageEvent(entry.id, messaging));
 		}
 	}
 	return events;
 }
 
-function toMessageEvent({ sender, recipient, timestamp, message }: z.infer<typeof messagingSchema>): MessageEvent {
+function toMessageEvent(accountId: string, { sender, recipient, timestamp, message }: z.infer<typeof messagingSchema>): MessageEvent {
 	// An echo is the Page's own message (ours, or sent from Meta Business Suite): the customer is the recipient.
 	const fromSeller = message.is_echo === true;
 	const customerId = fromSeller ? recipient.id : sender.id;
@@ -124,6 +129,7 @@ function toMessageEvent({ sender, recipient, timestamp, message }: z.infer<typeo
 	}
 	return {
 		type: 'message',
+		accountId,
 		eventId: `msg:${message.mid}`,
 		platformMessageId: message.mid,
 		threadId: customerId,

@@ -1,37 +1,32 @@
 /** Rules every connector applies the same way, driven by its declared capabilities. */
 import type { ZodType } from 'zod';
 import { SendError } from './errors.ts';
+import { checkText, replyWindowState } from '../../src/lib/platforms.ts';
 import type { Capabilities, ReplyWindow } from '../types.ts';
 
-const HOUR_MS = 3_600_000;
-
-/** Whether a reply may go out now, given when the customer last wrote. */
+/** Whether a reply may go out now, given when the customer last wrote (the rule is the platform facts' one). */
 export function replyWindow(capabilities: Capabilities, lastCustomerMessageAt: Date | null, now: Date): ReplyWindow {
-	if (capabilities.replyWindowHours === null) return { ok: true, mode: 'standard' };
-	if (!lastCustomerMessageAt) return { ok: false, reason: 'no_customer_message' };
-	const age = now.getTime() - lastCustomerMessageAt.getTime();
-	if (age <= capabilities.replyWindowHours * HOUR_MS) return { ok: true, mode: 'standard' };
-	const extended = capabilities.extendedReplyWindowHours;
-	if (extended !== undefined && age <= extended * HOUR_MS) return { ok: true, mode: 'extended' };
-	const hours = extended ?? capabilities.replyWindowHours;
-	return { ok: false, reason: 'window_closed', closedAt: new Date(lastCustomerMessageAt.getTime() + hours * HOUR_MS) };
+	const state = replyWindowState(capabilities, lastCustomerMessageAt, now);
+	switch (state.kind) {
+		case 'none':
+		case 'open':
+			return { ok: true, mode: 'standard' };
+		case 'extended':
+			return { ok: true, mode: 'extended' };
+		case 'no_customer':
+			return { ok: false, reason: 'no_customer_message' };
+		case 'closed':
+			return { ok: false, reason: 'window_closed', closedAt: new Date(state.closes) };
+	}
 }
 
-/** Throws a permanent `SendError` before any request when the text cannot be sent as one message. */
+/** Throws a permanent `SendError` before any request when the text cannot be sent as one message (counted as the composer counts). */
 export function assertSendableText(capabilities: Capabilities, text: string): void {
-	if (text.trim().length === 0) throw new SendError('permanent', 'message text is empty', { code: 'empty_text' });
-	const codePoints = [...text].length;
-	if (codePoints > capabilities.maxTextLength) {
-		throw new SendError('permanent', `message text has ${codePoints} characters; the limit is ${capabilities.maxTextLength}`, {
-			code: 'text_too_long'
-		});
-	}
-	const bytes = Buffer.byteLength(text, 'utf8');
-	if (capabilities.maxTextBytes !== undefined && bytes > capabilities.maxTextBytes) {
-		throw new SendError('permanent', `message text has ${bytes} UTF-8 bytes; the limit is ${capabilities.maxTextBytes}`, {
-			code: 'text_too_long'
-		});
-	}
+	const check = checkText(capabilities, text);
+	if (check.ok) return;
+	if (check.reason === 'empty') throw new SendError('permanent', 'message text is empty', { code: 'empty_text' });
+	const unit = check.unit === 'bytes' ? 'UTF-8 bytes' : 'characters';
+	throw new SendError('permanent', `message text has ${check.count} ${unit}; the limit is ${check.max}`, { code: 'text_too_long' });
 }
 
 /** Throws a permanent `SendError` when the reply window is closed; returns the window's mode otherwise. */

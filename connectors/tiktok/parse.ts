@@ -3,16 +3,17 @@
  * - 14 New message: https://partner.tiktokshop.com/docv2/page/14-new-message
  * - 1 Order status change: https://partner.tiktokshop.com/docv2/page/1-order-status-change
  * Other types (13 new conversation, products, returns…) are skipped.
+ * `shop_id` is the shop the webhook is for (one webhook URL per app).
  */
 import { z } from 'zod';
-import { epochToDate, parseNestedJson, parsePayload, validate } from '../shared/payload.ts';
+import { epochToDate, parseNestedJson, parsePayload, readAccountIds, validate } from '../shared/payload.ts';
 import type { Attachment, MessageEvent, NormalizedEvent, OrderUpdateEvent } from '../types.ts';
 
 export const WEBHOOK_TYPE = { orderStatus: 1, newMessage: 14 } as const;
 
 const id = z.union([z.string().min(1), z.number()]).transform(String);
 
-const webhookSchema = z.object({ type: z.number(), tts_notification_id: id, shop_id: id, timestamp: z.number(), data: z.unknown() });
+const webhookSchema = z.object({ type: z.number(), shop_id: id, data: z.unknown() });
 
 const messageSchema = z.object({
 	message_id: id,
@@ -30,11 +31,16 @@ const orderSchema = z.object({ order_id: id, order_status: z.string().min(1), up
 /** Roles that speak for the shop; SYSTEM notices are skipped. */
 const SELLER_ROLES = new Set(['SHOP', 'CUSTOMER_SERVICE', 'ROBOT']);
 
+/** `shop_id`: the shop the webhook is for. */
+export function accountIds(rawBody: Uint8Array): string[] {
+	return readAccountIds(rawBody, (json) => [json.shop_id]);
+}
+
 export function parse(rawBody: Uint8Array): NormalizedEvent[] {
 	const webhook = parsePayload(rawBody, webhookSchema, 'TikTok Shop webhook');
-	if (webhook.type === WEBHOOK_TYPE.orderStatus) return [toOrderUpdate(validate(orderSchema, webhook.data, 'TikTok order webhook'))];
+	if (webhook.type === WEBHOOK_TYPE.orderStatus) return [toOrderUpdate(webhook.shop_id, validate(orderSchema, webhook.data, 'TikTok order webhook'))];
 	if (webhook.type !== WEBHOOK_TYPE.newMessage) return [];
-	const message = toMessageEvent(validate(messageSchema, webhook.data, 'TikTok message webhook'));
+	const message = toMessageEvent(webhook.shop_id, validate(messageSchema, webhook.data, 'TikTok message webhook'));
 	return message ? [message] : [];
 }
 
@@ -49,7 +55,7 @@ function readContent(message: TikTokMessage): { text: string; attachments: Attac
 	return { text: '', attachments: [] };
 }
 
-function toMessageEvent(message: TikTokMessage): MessageEvent | null {
+function toMessageEvent(shopId: string, message: TikTokMessage): MessageEvent | null {
 	const role = message.sender.role;
 	if (message.is_visible === false || (role !== 'BUYER' && !SELLER_ROLES.has(role))) return null;
 	const { text, attachments, orderRef } = readContent(message);
@@ -57,6 +63,7 @@ function toMessageEvent(message: TikTokMessage): MessageEvent | null {
 	const fromSeller = role !== 'BUYER';
 	return {
 		type: 'message',
+		accountId: shopId,
 		eventId: `msg:${message.message_id}`,
 		platformMessageId: message.message_id,
 		threadId: message.conversation_id,
@@ -70,9 +77,10 @@ function toMessageEvent(message: TikTokMessage): MessageEvent | null {
 	};
 }
 
-function toOrderUpdate(data: z.infer<typeof orderSchema>): OrderUpdateEvent {
+function toOrderUpdate(shopId: string, data: z.infer<typeof orderSchema>): OrderUpdateEvent {
 	return {
 		type: 'order_update',
+		accountId: shopId,
 		eventId: `order:${data.order_id}:${data.order_status}:${data.update_time}`,
 		orderId: data.order_id,
 		status: data.order_status,

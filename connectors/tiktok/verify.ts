@@ -5,6 +5,7 @@
  * the one line to change if TikTok documents otherwise.
  */
 import { headerValue, hmacSha256, signatureMatches } from '../shared/hmac.ts';
+import { bodyTimestamp } from '../shared/payload.ts';
 import type { TikTokCredentials } from './credentials.ts';
 import type { WebhookRequest } from '../types.ts';
 
@@ -18,4 +19,9 @@ export function webhookSignature(credentials: TikTokCredentials, rawBody: Uint8A
 
 export function verify(request: WebhookRequest, credentials: TikTokCredentials): boolean {
 	return signatureMatches(headerValue(request.headers, 'authorization'), webhookSignature(credentials, request.rawBody), 'hex');
+}
+
+/** When the platform signed this delivery: the webhook body `{ type, tts_notification_id, shop_id, timestamp, data }` is what the `Authorization` HMAC covers. */
+export function signedAt(rawBody: Uint8Array): Date | null {
+	return bodyTimestamp(rawBody);
 }

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { sameDeliveryError, type DeliveryError } from './delivery-errors.ts';
 
 /**
  * The schema of a conversation document, shared by the browser and the server (no node imports).
@@ -10,7 +11,8 @@ import * as Y from 'yjs';
  * | `meta`     | Y.Map                    | agents (status, snoozedUntil, assigneeId) |
  * | `labels`   | Y.Map<label, true>       | agents (a set: concurrent adds merge) |
  * | `notes`    | Y.Array<Note> (plain)    | agents append; the server corrects the author |
- * | `draft`    | Y.XmlFragment            | agents through Tiptap's Collaboration extension |
+ * | `draft`    | Y.XmlFragment            | agents through Tiptap's Collaboration extension; the AI appends its own paragraphs (ai-draft-doc.ts) |
+ * | `ai`       | Y.Map                    | the server: whether the AI is writing into `draft` (ai-draft-doc.ts) |
  * | `messages` | Y.Array<WindowMessage>   | the server only: the bounded recent window |
  * | `delivery` | Y.Map<messageId, Delivery> | the server only: delivery states that changed after the message entered the window |
  *
@@ -65,13 +67,14 @@ export interface WindowMessage {
 	sentAt: string;
 	/** Delivery state when the message entered the window; an entry in `delivery` overrides it (see `readMessages`). */
 	deliveryState: DeliveryState | null;
-	deliveryError: string | null;
+	/** Why it failed, as a code the UI words (src/lib/delivery-errors.ts); read through `readDeliveryError` (older documents hold a sentence). */
+	deliveryError: DeliveryError | null;
 }
 
 export interface Delivery {
 	state: DeliveryState;
-	/** Why it failed, in the platform's words; null unless failed. */
-	reason: string | null;
+	/** Why it failed, as a code the UI words; null unless failed. Read through `readDeliveryError`. */
+	reason: DeliveryError | null;
 	/** ISO 8601. */
 	at: string;
 }
@@ -133,15 +136,22 @@ export function isUuid(value: unknown): value is string {
 	return typeof value === 'string' && UUID.test(value);
 }
 
+/** A conversation's document name: `conversation:<uuid>`, the UUID in lower case (the one spelling accepted). */
 export function conversationDocName(conversationId: string): string {
-	return DOC_PREFIX + conversationId;
+	return DOC_PREFIX + conversationId.toLowerCase();
 }
 
-/** The conversation id of a document name, or null when the name is not `conversation:<uuid>`. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The conversation id of a document name, or null unless the name is exactly
+ * `conversation:<uuid>` with the UUID in lower case. Other spellings of the same UUID are refused:
+ * each would otherwise be a separate stored document that retention and deletion never find.
+ */
 export function parseConversationDocName(name: string): string | null {
 	if (!name.startsWith(DOC_PREFIX)) return null;
 	const id = name.slice(DOC_PREFIX.length);
-	return isUuid(id) ? id.toLowerCase() : null;
+	return CANONICAL_UUID.test(id) ? id : null;
 }
 
 /** Binds the shared types by name. Call once per Y.Doc; the types are created on first access. */
@@ -247,7 +257,7 @@ function enteredWith(message: WindowMessage): Delivery | null {
 
 /** True when `state` says no more than what the window entry already carries. */
 function sameAsEntered(message: WindowMessage | undefined, state: Delivery): boolean {
-	return !!message && message.deliveryState === state.state && (message.deliveryError ?? null) === (state.reason ?? null);
+	return !!message && message.deliveryState === state.state && sameDeliveryError(message.deliveryError, state.reason);
 }
 
 export function compareMessages(a: Pick<WindowMessage, 'sentAt' | 'id'>, b: Pick<WindowMessage, 'sentAt' | 'id'>): number {
@@ -374,7 +384,8 @@ export function reconcileWindow(doc: Y.Doc, desired: WindowMessage[], deliveries
 	const seen = new Set<string>();
 	const drop: number[] = [];
 	messages.toArray().forEach((m, i) => {
-		if (!m || !wanted.has(m.id) || seen.has(m.id)) drop.push(i);
+		// Compared by content, not by id alone: an entry whose text a client rewrote is replaced.
+		if (!m || !wanted.has(m.id) || seen.has(m.id) || !sameWindowEntry(m, wanted.get(m.id)!)) drop.push(i);
 		else seen.add(m.id);
 	});
 	for (const i of drop.reverse()) messages.delete(i, 1);
@@ -388,6 +399,66 @@ export function reconcileWindow(doc: Y.Doc, desired: WindowMessage[], deliveries
 	for (const key of [...delivery.keys()]) if (!wanted.has(key)) delivery.delete(key);
 	const entries = new Map(messages.toArray().map((m) => [m.id, m]));
 	for (const [id, state] of deliveries) putDelivery(delivery, entries.get(id), id, state);
+}
+
+/**
+ * True when a window entry says what the message row says (`expected` from PostgreSQL): same
+ * sender, author, time, attachments and body (cut as the window cuts it). The state it entered with
+ * is not compared: it legitimately lags the row, and `delivery` carries the change.
+ */
+export function sameWindowEntry(entry: WindowMessage, expected: WindowMessage): boolean {
+	if (!entry || typeof entry !== 'object') return false;
+	const cut = toWindowMessage(expected);
+	return (
+		entry.id === cut.id &&
+		entry.direction === cut.direction &&
+		entry.senderType === cut.senderType &&
+		(entry.authorId ?? null) === (cut.authorId ?? null) &&
+		entry.body === cut.body &&
+		Boolean(entry.truncated) === Boolean(cut.truncated) &&
+		entry.sentAt === cut.sentAt &&
+		JSON.stringify(entry.attachments ?? []) === JSON.stringify(cut.attachments ?? [])
+	);
+}
+
+/** True when a note in the document says what its row says (`expected`, stamped from PostgreSQL). */
+export function sameNote(note: Note, expected: Note): boolean {
+	if (!note || typeof note !== 'object') return false;
+	return (
+		note.id === expected.id &&
+		note.authorId === expected.authorId &&
+		note.authorName === expected.authorName &&
+		note.body === expected.body &&
+		note.createdAt === expected.createdAt &&
+		JSON.stringify(note.mentions ?? []) === JSON.stringify(expected.mentions ?? [])
+	);
+}
+
+/**
+ * Server only. Removes messages (with their delivery states) and notes by id, e.g. once retention
+ * has deleted their rows. Run it inside one transaction; with garbage collection on (the server's
+ * documents), the removed content is gone from the next encoded state.
+ */
+export function removeFromDocument(doc: Y.Doc, ids: { messageIds?: Iterable<string>; noteIds?: Iterable<string> }): number {
+	const { messages, delivery, notes } = conversationDoc(doc);
+	const messageIds = new Set(ids.messageIds ?? []);
+	const noteIds = new Set(ids.noteIds ?? []);
+	let removed = 0;
+	const drop = <T extends { id: string }>(array: Y.Array<T>, gone: Set<string>) => {
+		const items = array.toArray();
+		for (let i = items.length - 1; i >= 0; i--) {
+			if (items[i] && gone.has(items[i].id)) {
+				array.delete(i, 1);
+				removed += 1;
+			}
+		}
+	};
+	if (messageIds.size) {
+		drop(messages, messageIds);
+		for (const id of messageIds) if (delivery.has(id)) delivery.delete(id);
+	}
+	if (noteIds.size) drop(notes, noteIds);
+	return removed;
 }
 
 /**

@@ -58,12 +58,12 @@ describe('accounts over the REST API', () => {
 		expect(wrong.json).toEqual(unknown.json);
 	});
 
-	it('throttles repeated failed logins on one account with 429', async () => {
+	it('throttles repeated failed logins on one account from one address with 429 after five', async () => {
 		const client = new Client(app.url);
 		const { email } = await signUp(client);
 		const statuses: number[] = [];
 		for (let i = 0; i < 12; i++) statuses.push((await new Client(app.url).post('/api/v1/auth/login', { email, password: 'wrong-password' })).status);
-		expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+		expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
 		expect(statuses.at(-1)).toBe(429);
 	});
 

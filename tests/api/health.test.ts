@@ -25,7 +25,12 @@ describe('health and a database outage', () => {
 	it('reports the database in use and that it is reachable', async () => {
 		const res = await fetch(`${app.url}/healthz`);
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ status: 'ok', database: { kind: 'postgres', reachable: true }, node: '24' });
+		expect(await res.json()).toEqual({
+			status: 'ok',
+			database: { kind: 'postgres', reachable: true },
+			node: '24',
+			webhooks: { dropped: { unknown_account: 0, unverified_account: 0 }, quarantined: 0, deprecated_url: 0 }
+		});
 	});
 
 	it('answers 503 while the database is down, writes nothing, and recovers after', async () => {

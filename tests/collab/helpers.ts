@@ -142,13 +142,13 @@ export function disconnect(...clients: Client[]): void {
 }
 
 /** Polls `check` until it returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
 	const deadline = Date.now() + timeoutMs;
 	let last: unknown;
 	for (;;) {
 		try {
 			const value = await check();
-			if (value) return value;
+			if (value) return value as NonNullable<T>;
 		} catch (error) {
 			last = error;
 		}

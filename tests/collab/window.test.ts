@@ -51,11 +51,11 @@ describe('the bounded messages window', () => {
 		const message = outgoing(crypto.randomUUID(), new Date());
 		await insertOutgoing(conversationId, message);
 		await shared.server.collab.live.appendMessage(shared.fx.workspaceId, conversationId, message, { source: 'outbox' });
-		await shared.server.collab.live.setDeliveryState(shared.fx.workspaceId, conversationId, message.id, 'failed', 'Messenger: 24-hour window closed', { source: 'outbox' });
+		await shared.server.collab.live.setDeliveryState(shared.fx.workspaceId, conversationId, message.id, 'failed', { code: 'window_closed', closedAt: '2026-03-03T03:00:00.000Z' }, { source: 'outbox' });
 		const { doc } = await syncedSize(conversationId);
 		const [live] = readMessages(doc);
 		expect(live.id).toBe(message.id);
-		expect(live.delivery).toMatchObject({ state: 'failed', reason: 'Messenger: 24-hour window closed' });
+		expect(live.delivery).toMatchObject({ state: 'failed', reason: { code: 'window_closed', closedAt: '2026-03-03T03:00:00.000Z' } });
 	});
 
 	it('appended messages reach an open document in order, the window stays at its size, and a retried append is harmless', async () => {

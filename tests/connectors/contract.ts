@@ -2,14 +2,16 @@
  * The connector contract (model: tldraw's storageContractSuite): the same numbered rules, registered for
  * every connector against its fake platform. The rules are listed in connectors/SPEC.md.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedPayloadError, SendError } from '../../connectors/shared/errors.ts';
 import {
+	PLATFORM_FACTS,
 	PLATFORMS,
 	type Connector,
 	type MessageEvent,
 	type NormalizedEvent,
 	type OutgoingReply,
+	type Platform,
 	type WebhookRequest
 } from '../../connectors/types.ts';
 import type { FakeEvent, FakeOrder, FakePlatform, SignedWebhook } from '../fakes/platforms.ts';
@@ -17,7 +19,7 @@ import type { FakeEvent, FakeOrder, FakePlatform, SignedWebhook } from '../fakes
 /** What the suite needs from the outside world for one connector. */
 export interface ContractHarness {
 	startFake(): Promise<FakePlatform>;
-	webhook(event: FakeEvent, options?: { credentials?: unknown; redelivery?: boolean }): SignedWebhook;
+	webhook(event: FakeEvent, options?: { credentials?: unknown; redelivery?: boolean; accountId?: string }): SignedWebhook;
 	signBody(rawBody: Uint8Array, credentials?: unknown): Record<string, string>;
 	credentials: unknown;
 	/** Well-formed credentials with other secrets. */
@@ -82,8 +84,12 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			return error as SendError;
 		}
 
-		it('[C1] declares its capabilities', () => {
+		it('[C1] declares its capabilities, the same figures the browser reads from the platform facts', () => {
 			expect(PLATFORMS).toContain(connector.platform);
+			const facts = PLATFORM_FACTS[connector.platform];
+			for (const key of ['maxTextLength', 'maxTextBytes', 'replyWindowHours', 'extendedReplyWindowHours', 'attachments', 'echoes', 'orderLookup', 'ackWithinMs'] as const) {
+				expect(capabilities[key], key).toEqual(facts[key]);
+			}
 			expect(Number.isInteger(capabilities.maxTextLength) && capabilities.maxTextLength > 0).toBe(true);
 			if (capabilities.replyWindowHours !== null) expect(capabilities.replyWindowHours).toBeGreaterThan(0);
 			if (capabilities.extendedReplyWindowHours !== undefined) expect(capabilities.extendedReplyWindowHours).toBeGreaterThan(capabilities.replyWindowHours ?? 0);
@@ -300,6 +306,19 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(fake.requests.at(-1)!.status).toBe(200);
 		});
 
+		it('[C29] accountIds names the account a webhook is for, and every parsed event carries it', () => {
+			const own = harness.webhook({ kind: 'message', text: 'hi' });
+			const [ownAccount] = connector.accountIds(own.body);
+			expect(ownAccount).toBeTruthy();
+			for (const event of connector.parse(own.body)) expect(event.accountId).toBe(ownAccount);
+			const other = harness.webhook({ kind: 'message', text: 'hi' }, { accountId: '1777000111' });
+			expect(connector.accountIds(other.body)).toEqual(['1777000111']);
+			const events = connector.parse(other.body);
+			expect(events.length).toBeGreaterThan(0);
+			for (const event of events) expect(event.accountId).toBe('1777000111');
+			for (const raw of ['not json', '[]', 'null', '{"hello":"world"}']) expect(connector.accountIds(Buffer.from(raw))).toEqual([]);
+		});
+
 		it('[C28] the subscription handshake, where the platform has one, echoes the challenge only for our token', (context) => {
 			if (!connector.handshake) return context.skip();
 			const config = { ...fake.config, verifyToken: 'verify-me-please' };
@@ -324,7 +343,7 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 		}
 		const authCtx = () => ({ app: fake.app!, apiBaseUrl: fake.baseUrl, authBaseUrl: fake.authBaseUrl });
 
-		it('[C29] the authorization flow, where the platform has one, returns the state and exchanges the code once for working credentials', async (context) => {
+		it('[C34] the authorization flow, where the platform has one, returns the state and exchanges the code once for working credentials', async (context) => {
 			expect(Boolean(connector.authorization)).toBe(capabilities.authorizes);
 			if (!connector.authorization) return context.skip();
 			const redirectUri = 'https://chatmai.example/connect/callback';
@@ -342,7 +361,7 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(reused.message.length).toBeGreaterThan(0);
 		});
 
-		it('[C30] identify names the account the credentials belong to, and refuses other credentials with the platform’s reason', async () => {
+		it('[C35] identify names the account the credentials belong to, and refuses other credentials with the platform’s reason', async () => {
 			const identity = await connector.identify(ctx());
 			expect(identity.externalId).toBe(fake.config.externalId);
 			expect(identity.name.length).toBeGreaterThan(0);
@@ -351,7 +370,7 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(refused.message).not.toMatch(/answered HTTP/);
 		});
 
-		it('[C31] refresh, where tokens expire, renews the pair once and refuses a used or rejected refresh token as refresh_rejected', async (context) => {
+		it('[C36] refresh, where tokens expire, renews the pair once and refuses a used or rejected refresh token as refresh_rejected', async (context) => {
 			expect(Boolean(connector.refresh)).toBe(capabilities.refreshesTokens);
 			if (!connector.refresh || !connector.authorization) return context.skip();
 			const redirectUri = 'https://chatmai.example/connect/callback';
@@ -375,7 +394,7 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect((await sendError(connector.refresh({ config, credentials: renewed.credentials }))).reason).toBe('retryable');
 		});
 
-		it('[C33] subscribe, where the platform asks the app to subscribe an account, is accepted', async (context) => {
+		it('[C38] subscribe, where the platform asks the app to subscribe an account, is accepted', async (context) => {
 			if (!connector.subscribe) return context.skip();
 			await connector.subscribe(ctx());
 			expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', status: 200 });
@@ -383,12 +402,81 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(refused.reason).toBe('permanent');
 		});
 
-		it('[C32] customer profiles, where the platform offers them, give a name and picture', async (context) => {
+		it('[C37] customer profiles, where the platform offers them, give a name and picture', async (context) => {
 			if (!connector.profile) return context.skip();
 			const customer = parseOne({ kind: 'message', text: 'Hello' }).customer!.externalId;
 			const profile = await connector.profile(customer, ctx());
 			expect(profile.name?.length).toBeGreaterThan(0);
 			expect(profile.pictureUrl).toMatch(/^https:\/\//);
+		});
+	});
+}
+
+/** What the routing rules need: a real server with its database, and accounts to connect on it. */
+export interface RoutingHarness {
+	platform: Platform;
+	/** Connects a fresh account of the platform, in a workspace of its own, with the app's shared secret. */
+	connectAccount(): Promise<{ id: string; externalId: string; webhookUrl: string }>;
+	/** A fresh account id that nothing connects. */
+	unknownAccountId(): string;
+	/** `/webhooks/<platform>` on the server. */
+	appWebhookUrl: string;
+	/** `/webhooks/<platform>/<connectionId>`: LINE's per-channel URL, the deprecated one of the others. */
+	connectionWebhookUrl(connectionId: string): string;
+	/** A customer message for `accountId` with this platform message id, signed for `url`. */
+	webhook(accountId: string, messageId: string, url: string): SignedWebhook;
+	deliver(url: string, webhook: SignedWebhook): Promise<Response>;
+	/** The connections an event with this platform message id was stored under. */
+	storedUnder(messageId: string): Promise<string[]>;
+	/** The route's count of events dropped for an account with no active connection. */
+	unknownAccountDrops(): Promise<number>;
+	setup?(): Promise<void>;
+	teardown?(): Promise<void>;
+}
+
+/**
+ * The routing rules (SPEC.md [C30]–[C32]): one webhook URL per platform app, every event filed under
+ * the connection of the account the payload names, never under the URL's.
+ */
+export function routingContractSuite(harness: RoutingHarness): void {
+	const messageId = (label: string) => `${label}${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+
+	describe(`${harness.platform} routing contract`, () => {
+		let a: { id: string; externalId: string; webhookUrl: string };
+		let b: { id: string; externalId: string; webhookUrl: string };
+		beforeAll(async () => {
+			await harness.setup?.();
+			a = await harness.connectAccount();
+			b = await harness.connectAccount();
+		});
+		afterAll(async () => {
+			await harness.teardown?.();
+		});
+
+		it('[C30] an event for account B posted to the app endpoint is filed under B', async () => {
+			const id = messageId('c30-');
+			const res = await harness.deliver(harness.appWebhookUrl, harness.webhook(b.externalId, id, harness.appWebhookUrl));
+			expect(res.status).toBe(200);
+			expect(await harness.storedUnder(id)).toEqual([b.id]);
+		});
+
+		it("[C31] an event for account B posted to account A's per-connection URL is still filed under B, never A", async () => {
+			const id = messageId('c31-');
+			const url = harness.connectionWebhookUrl(a.id);
+			const res = await harness.deliver(url, harness.webhook(b.externalId, id, url));
+			expect(res.status).toBe(200);
+			expect(await harness.storedUnder(id)).toEqual([b.id]);
+		});
+
+		it('[C32] an event for an account with no active connection is acknowledged, stored nowhere, and counted', async () => {
+			const id = messageId('c32-');
+			const before = await harness.unknownAccountDrops();
+			for (const url of [harness.appWebhookUrl, harness.connectionWebhookUrl(a.id)]) {
+				const res = await harness.deliver(url, harness.webhook(harness.unknownAccountId(), id, url));
+				expect(res.status).toBe(200);
+			}
+			expect(await harness.storedUnder(id)).toEqual([]);
+			expect(await harness.unknownAccountDrops()).toBe(before + 2);
 		});
 	});
 }

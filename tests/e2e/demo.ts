@@ -1,5 +1,5 @@
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { signedWebhook, startFakePlatform, uniqueAccountId, type FakePlatform } from '../fakes/platforms.ts';
 
 /**
  * What every e2e file needs of the seeded demo workspace: its logins, a REST client as the owner,
@@ -25,7 +25,7 @@ export interface DemoShop {
 	token: string;
 	workspaceId: string;
 	fake: FakePlatform;
-	connection: { id: string; webhookUrl: string };
+	connection: { id: string; webhookUrl: string; externalId: string };
 	/** The REST API as the owner, in the demo workspace. */
 	rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RestAnswer>;
 	/** A customer writes in through a signed webhook; resolves to the conversation's id once it is listed. */
@@ -57,7 +57,8 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 		const text = await res.text();
 		return { status: res.status, json: text ? JSON.parse(text) : null };
 	};
-	const fake = await startFakePlatform(platform, platform === 'line' ? { port: FAKE_PORTS.line } : {});
+	// An account of its own: one platform account is connected once in the whole database.
+	const fake = await startFakePlatform(platform, { accountId: uniqueAccountId(platform), ...(platform === 'line' ? { port: FAKE_PORTS.line } : {}) });
 	const created = await rest('POST', '/api/v1/connections', {
 		platform,
 		name,
@@ -70,7 +71,7 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 	const connection = created.json.connection;
 
 	async function customerWrites(text: string, customerId = randomCustomer(platform)): Promise<string> {
-		const hook = signedWebhook(platform, { event: { kind: 'message', text, customerId }, webhookUrl: connection.webhookUrl });
+		const hook = signedWebhook(platform, { event: { kind: 'message', text, customerId }, webhookUrl: connection.webhookUrl, accountId: connection.externalId });
 		const res = await fetch(connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) });
 		expect(res.status).toBe(200);
 		const probe = text.slice(0, 40);

@@ -187,7 +187,7 @@ test('the Thai inbox renders and the language switch persists', async ({ browser
 	await context.close();
 });
 
-test('a reply the platform refused is sent again with Retry, as the same message', async ({ browser }) => {
+test('a reply the platform refused says why in the seller’s words, and is sent again with Retry, as the same message', async ({ browser }) => {
 	const conversationId = await customerWrites('Can you hold the red bag for me until Friday?');
 	const { context, page } = await logIn(browser, AGENT);
 	await openConversation(page, conversationId);
@@ -198,6 +198,13 @@ test('a reply the platform refused is sent again with Retry, as the same message
 	await page.getByTestId('send').click();
 	const bubble = page.getByTestId('message').filter({ hasText: text });
 	await expect(bubble.getByTestId('delivery')).toHaveText('Not sent', { timeout: 15_000 });
+	// Worded for the seller from the stored code; the platform's own words only behind the disclosure.
+	await expect(bubble.getByRole('alert')).toContainText('Not sent: Messenger refused this message.');
+	await expect(bubble.getByRole('alert')).not.toContainText('outside of allowed window');
+	const detail = bubble.getByTestId('delivery-detail');
+	await expect(detail.getByText('outside of allowed window')).toBeHidden();
+	await detail.locator('summary').click();
+	await expect(detail.getByText('outside of allowed window')).toBeVisible();
 	const sendsTo = () => fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages') && JSON.stringify(r.json ?? '').includes(text));
 	const refused = sendsTo().length;
 	await bubble.getByRole('button', { name: 'Retry' }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { signedWebhook, startFakePlatform, testCredentials } from '../fakes/platforms.ts';
+import { signBody, signedWebhook, startFakePlatform, testCredentials } from '../fakes/platforms.ts';
 import { AGENT, BASE, FAKE_PORTS, OWNER, PASSWORD, logIn } from './demo.ts';
 
 /** The owner's API session in the demo workspace (agents also have a workspace of their own, where they land first). */
@@ -20,8 +20,9 @@ test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and 
 	const { context, page } = await logIn(browser, OWNER);
 	const name = `LINE OA ${Date.now().toString(36)}`;
 	const credentials = testCredentials('line') as { channelSecret: string; channelAccessToken: string };
-	// ChatMai checks the channel with LINE (bot info) before saving it.
-	const line = await startFakePlatform('line', { port: FAKE_PORTS.line });
+	// ChatMai checks the channel with LINE (bot info) before saving it: the bot user id comes from there.
+	const botUserId = `U${crypto.randomUUID().replaceAll('-', '')}`;
+	const line = await startFakePlatform('line', { port: FAKE_PORTS.line, accountId: botUserId });
 	try {
 		await page.goto(`/w/${await demoWorkspace()}/settings/connections`);
 		await page.locator('html[data-hydrated]').waitFor();
@@ -39,10 +40,21 @@ test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and 
 		expect(webhookUrl).toMatch(new RegExp(`^${BASE}/webhooks/line/[0-9a-f-]{36}$`));
 
 		const deliver = () => {
-			const hook = signedWebhook('line', { event: { kind: 'message', text: 'สวัสดีค่ะ is this shop open?' }, credentials, webhookUrl });
+			const hook = signedWebhook('line', { event: { kind: 'message', text: 'สวัสดีค่ะ is this shop open?' }, credentials, webhookUrl, accountId: botUserId });
 			return fetch(webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) }).then((r) => r.status);
 		};
 		expect(await deliver()).toBe(200);
+
+		// The per-platform URLs of the one-URL-per-app platforms are shown to paste once.
+		await expect(page.getByLabel('Shopee webhook URL')).toHaveValue(`${BASE}/webhooks/shopee`);
+		await expect(page.getByLabel('Messenger webhook URL')).toHaveValue(`${BASE}/webhooks/facebook`);
+
+		// A signed body our parser cannot read is kept, and the owner sees it counted.
+		const unreadable = Buffer.from(JSON.stringify({ destination: botUserId, events: [{ type: 'message', mode: 'active', note: 'no id, no source' }] }));
+		const quarantined = await fetch(webhookUrl, { method: 'POST', headers: signBody('line', unreadable, { credentials }), body: new Uint8Array(unreadable) });
+		expect(quarantined.status).toBe(200);
+		await page.reload();
+		await expect(page.getByTestId('connections-quarantined')).toContainText(/events? we could not read/);
 
 		page.once('dialog', (dialog) => dialog.accept());
 		await row.getByRole('button', { name: `Disconnect ${name}` }).click();

@@ -26,7 +26,7 @@ function expectedSign(secret: string, path: string, params: Record<string, strin
 	return createHmac('sha256', secret).update(base, 'utf8').digest('hex').toUpperCase();
 }
 
-function rules({ credentials, orders, tokens }: RulesContext<LazadaCredentials>): PlatformRules {
+function rules({ credentials, config, orders, tokens }: RulesContext<LazadaCredentials>): PlatformRules {
 	const params = (request: RecordedRequest) => ({ ...request.query, ...request.form });
 	const signedByApp = (request: RecordedRequest) => {
 		const p = params(request);
@@ -42,7 +42,7 @@ function rules({ credentials, orders, tokens }: RulesContext<LazadaCredentials>)
 			country: 'th',
 			account_platform: 'seller_center',
 			account: 'seller@chatmai.example',
-			country_user_info: [{ country: 'th', user_id: SELLER_ACCOUNT_ID, seller_id: SELLER_ID, short_code: 'THJ2CD4E' }],
+			country_user_info: [{ country: 'th', user_id: SELLER_ACCOUNT_ID, seller_id: config.externalId, short_code: 'THJ2CD4E' }],
 			code: '0',
 			request_id: fakeId('0b')
 		}
@@ -81,7 +81,7 @@ function rules({ credentials, orders, tokens }: RulesContext<LazadaCredentials>)
 		route(request) {
 			const p = params(request);
 			if (request.method === 'GET' && request.path === '/seller/get') {
-				return ok({ name: 'ChatMai Lazada Store', seller_id: Number(SELLER_ID), short_code: 'THJ2CD4E', email: 'seller@chatmai.example', location: 'Bangkok' });
+				return ok({ name: 'ChatMai Lazada Store', seller_id: Number(config.externalId), short_code: 'THJ2CD4E', email: 'seller@chatmai.example', location: 'Bangkok' });
 			}
 			if (request.method === 'POST' && request.path === '/im/message/send') {
 				if (!p.session_id) return lazadaError(200, 'ISV', 'MissingParameter', 'The input parameter "session_id" that is mandatory for processing this request is not supplied');
@@ -154,7 +154,7 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 	otherCredentials: { appKey: '123456', appSecret: 'some-other-secret', accessToken: 'other-token' },
 	basePath: '/rest',
 	app: (credentials) => ({ id: credentials.appKey, secret: credentials.appSecret }),
-	config: (apiBaseUrl) => ({ externalId: SELLER_ID, webhookUrl: 'https://chatmai.example/webhooks/lazada/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = SELLER_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/lazada/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<LazadaCredentials>) => ({
 		'content-type': 'application/json',
@@ -162,12 +162,13 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
+		const sellerId = options.accountId ?? SELLER_ID;
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
-			json = { seller_id: SELLER_ID, message_type: 8, data: { app_key: options.credentials.appKey, auth_expiry_time: seconds(now) + 86_400, seller_id: SELLER_ID }, timestamp: seconds(now), site: 'lazada_th' };
+			json = { seller_id: sellerId, message_type: 8, data: { app_key: options.credentials.appKey, auth_expiry_time: seconds(now) + 86_400, seller_id: sellerId }, timestamp: seconds(now), site: 'lazada_th' };
 		} else if (event.kind === 'order_update') {
 			json = {
-				seller_id: SELLER_ID,
+				seller_id: sellerId,
 				message_type: 0,
 				data: { order_status: event.status, status_update_time: seconds(event.updatedAt ?? now), trade_order_id: event.orderId, trade_order_line_id: `${event.orderId}01` },
 				timestamp: now.getTime(),
@@ -178,7 +179,7 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 			const [from, fromType, to, toType] = event.fromSeller ? [SELLER_ACCOUNT_ID, 2, customerId, 1] : [customerId, 1, SELLER_ACCOUNT_ID, 2];
 			json = {
 				data: {
-					session_id: event.threadId ?? `${SELLER_ID}_2_${customerId}_1_103`,
+					session_id: event.threadId ?? `${sellerId}_2_${customerId}_1_103`,
 					message_id: event.messageId ?? fakeId('1zYOS'),
 					content: JSON.stringify(event.imageUrl ? { imgUrl: event.imageUrl, width: 445, height: 168 } : { txt: event.text ?? 'Hello' }),
 					from_account_id: from,
@@ -193,9 +194,9 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 					auto_reply: false,
 					status: 0
 				},
-				seller_id: SELLER_ID,
+				// As in Lazada's own IM sample: no top-level timestamp.
+				seller_id: sellerId,
 				message_type: 2,
-				timestamp: now.getTime(),
 				site: 'lazada_th'
 			};
 		}

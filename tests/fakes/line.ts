@@ -14,7 +14,7 @@ function lineError(status: number, message: string, details?: Array<{ message: s
 	return { status, body: { message, ...(details ? { details } : {}) }, headers: { 'x-line-request-id': randomUUID() } };
 }
 
-function rules({ credentials }: RulesContext<LineCredentials>): PlatformRules {
+function rules({ credentials, config }: RulesContext<LineCredentials>): PlatformRules {
 	const usedReplyTokens = new Set<string>();
 	const acceptedRetryKeys = new Map<string, { requestId: string; sentMessages: unknown[] }>();
 
@@ -40,7 +40,7 @@ function rules({ credentials }: RulesContext<LineCredentials>): PlatformRules {
 		},
 		route(request) {
 			if (request.method === 'GET' && request.path === '/v2/bot/info') {
-				return { status: 200, body: { userId: BOT_USER_ID, basicId: '@123chatmai', displayName: 'ChatMai Shop', pictureUrl: 'https://profile.line-scdn.net/bot-picture', chatMode: 'chat', markAsReadMode: 'manual' } };
+				return { status: 200, body: { userId: config.externalId, basicId: '@123chatmai', displayName: 'ChatMai Shop', pictureUrl: 'https://profile.line-scdn.net/bot-picture', chatMode: 'chat', markAsReadMode: 'manual' } };
 			}
 			const profile = /^\/v2\/bot\/profile\/([^/]+)$/.exec(request.path);
 			if (request.method === 'GET' && profile) {
@@ -92,7 +92,7 @@ export const lineFake: PlatformFake<LineCredentials> = {
 	platform: 'line',
 	credentials: { channelSecret: 'line-channel-secret-0123456789ab', channelAccessToken: 'line-long-lived-token+/=' },
 	otherCredentials: { channelSecret: 'another-channel-secret-ffffffff', channelAccessToken: 'another-token' },
-	config: (apiBaseUrl) => ({ externalId: BOT_USER_ID, webhookUrl: 'https://chatmai.example/webhooks/line/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = BOT_USER_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/line/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<LineCredentials>) => ({
 		'content-type': 'application/json; charset=utf-8',
@@ -120,7 +120,7 @@ export const lineFake: PlatformFake<LineCredentials> = {
 							: { type: 'text', id: event.messageId ?? fakeId('4'), quoteToken: fakeId('q'), text: event.text ?? 'Hello' },
 						...base
 					};
-		const json = { destination: BOT_USER_ID, events: [lineEvent] };
+		const json = { destination: options.accountId ?? BOT_USER_ID, events: [lineEvent] };
 		const body = Buffer.from(JSON.stringify(json));
 		return { headers: lineFake.sign(body, options), body, json };
 	}

@@ -23,7 +23,10 @@ const PAGE_NAME = 'ChatMai Fashion';
 const OUTLET_PAGE = { id: '104857600654321', name: 'ChatMai Outlet' };
 const IG_USERNAME = 'chatmai.fashion';
 
-function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: RulesContext<MetaCredentials>): PlatformRules {
+function rules(platform: 'facebook' | 'instagram', { credentials, config, tokens }: RulesContext<MetaCredentials>): PlatformRules {
+	// The fake's own account is the one the test named (StartOptions.accountId), else the constants.
+	const pageId = platform === 'facebook' ? config.externalId : PAGE_ID;
+	const igId = platform === 'instagram' ? config.externalId : IG_ACCOUNT_ID;
 	// The user token Facebook Login grants, and the Page token it leads to.
 	const userTokens = new Set<string>();
 	/** Page token → the Page it speaks for. */
@@ -59,13 +62,13 @@ function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: Rule
 				if (!userTokens.has(request.query.access_token ?? '') || !proofOk(request)) return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
 				const pageToken = 'EAAGpage' + fakeId();
 				const outletToken = 'EAAGpage' + fakeId();
-				pageTokens.set(pageToken, PAGE_ID);
+				pageTokens.set(pageToken, pageId);
 				pageTokens.set(outletToken, OUTLET_PAGE.id);
 				return {
 					status: 200,
 					body: {
 						data: [
-							{ id: PAGE_ID, name: PAGE_NAME, access_token: pageToken, category: 'Clothing store', tasks: ['MESSAGING'], instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } },
+							{ id: pageId, name: PAGE_NAME, access_token: pageToken, category: 'Clothing store', tasks: ['MESSAGING'], instagram_business_account: { id: igId, username: IG_USERNAME } },
 							{ id: OUTLET_PAGE.id, name: OUTLET_PAGE.name, access_token: outletToken, category: 'Outlet store', tasks: ['MESSAGING'] }
 						],
 						paging: { cursors: { before: 'b', after: 'a' } }
@@ -84,7 +87,7 @@ function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: Rule
 		},
 		route(request) {
 			if (request.method === 'POST' && /^\/v\d+\.\d+\/[^/]+\/messages$/.test(request.path)) return sendMessage(platform, request);
-			const page = pageTokens.get(request.query.access_token ?? '') ?? PAGE_ID;
+			const page = pageTokens.get(request.query.access_token ?? '') ?? pageId;
 			const subscribing = /^\/v\d+\.\d+\/([^/]+)\/subscribed_apps$/.exec(request.path);
 			if (request.method === 'POST' && subscribing) {
 				const node = subscribing[1] === 'me' ? page : subscribing[1];
@@ -92,8 +95,8 @@ function rules(platform: 'facebook' | 'instagram', { credentials, tokens }: Rule
 			}
 			const node = /^\/v\d+\.\d+\/([^/]+)$/.exec(request.path)?.[1];
 			if (request.method === 'GET' && node === 'me') {
-				return page === PAGE_ID
-					? { status: 200, body: { id: PAGE_ID, name: PAGE_NAME, instagram_business_account: { id: IG_ACCOUNT_ID, username: IG_USERNAME } } }
+				return page === pageId
+					? { status: 200, body: { id: pageId, name: PAGE_NAME, instagram_business_account: { id: igId, username: IG_USERNAME } } }
 					: { status: 200, body: { id: OUTLET_PAGE.id, name: OUTLET_PAGE.name } };
 			}
 			if (request.method === 'GET' && node && /^\d+$/.test(node)) {
@@ -154,8 +157,8 @@ function metaFake(platform: 'facebook' | 'instagram'): PlatformFake<MetaCredenti
 		credentials: { appSecret: 'meta-app-secret-1234', pageAccessToken: 'EAAGmetaPageToken1234' },
 		otherCredentials: { appSecret: 'some-other-app-secret', pageAccessToken: 'EAAGotherPageToken' },
 		app: (credentials) => ({ id: APP_ID, secret: credentials.appSecret }),
-		config: (apiBaseUrl) => ({
-			externalId: accountId,
+		config: (apiBaseUrl, externalId = accountId) => ({
+			externalId,
 			webhookUrl: `https://chatmai.example/webhooks/${platform}/conn-1`,
 			apiBaseUrl,
 			verifyToken: 'verify-me-please',
@@ -165,12 +168,13 @@ function metaFake(platform: 'facebook' | 'instagram'): PlatformFake<MetaCredenti
 		sign,
 		webhook(event, options) {
 			if (event.kind === 'order_update') throw new UnsupportedFakeEvent(platform, 'order updates');
+			const account = options.accountId ?? accountId;
 			const time = Date.now();
 			const messaging =
 				event.kind === 'unknown'
-					? [{ sender: { id: '7012345678901234' }, recipient: { id: accountId }, timestamp: time, delivery: { mids: ['m_1'], watermark: time } }]
-					: [messagingItem(platform, event, accountId)];
-			const json = { object, entry: [{ id: accountId, time, messaging }] };
+					? [{ sender: { id: '7012345678901234' }, recipient: { id: account }, timestamp: time, delivery: { mids: ['m_1'], watermark: time } }]
+					: [messagingItem(platform, event, account)];
+			const json = { object, entry: [{ id: account, time, messaging }] };
 			const body = Buffer.from(JSON.stringify(json));
 			return { headers: sign(body, options), body, json };
 		}

@@ -47,6 +47,8 @@ export interface StartOptions {
 	orders?: FakeOrder[];
 	/** A fixed port (the e2e server is told its fakes' addresses before they start). @default any free port */
 	port?: number;
+	/** The connected account's id (Page, bot user, shop or seller id). @default the fake's own */
+	accountId?: string;
 }
 
 export interface FakePlatform {
@@ -88,7 +90,7 @@ export async function startFakePlatform(platform: Platform, options: StartOption
 		fake.basePath,
 		options.port
 	);
-	const config = fake.config(server.baseUrl);
+	const config = fake.config(server.baseUrl, options.accountId);
 	const tokens = new FakeTokens();
 	rules = fake.rules({ credentials, config, orders, tokens });
 	return {
@@ -114,6 +116,8 @@ export interface WebhookInput {
 	webhookUrl?: string;
 	/** Build it as the platform's redelivery of the same event. */
 	redelivery?: boolean;
+	/** The account the event is for (Meta entry id, LINE destination, shop or seller id). @default the fake's own */
+	accountId?: string;
 }
 
 /** A real-shaped webhook for `platform`, signed exactly as the platform signs it. Throws `UnsupportedFakeEvent` for kinds it never sends. */
@@ -122,7 +126,8 @@ export function signedWebhook(platform: Platform, input: WebhookInput): SignedWe
 	return fake.webhook(input.event, {
 		credentials: input.credentials ?? fake.credentials,
 		webhookUrl: input.webhookUrl ?? fake.config('').webhookUrl,
-		redelivery: input.redelivery
+		redelivery: input.redelivery,
+		accountId: input.accountId
 	});
 }
 
@@ -140,6 +145,15 @@ export function testCredentials(platform: Platform): unknown {
 /** Well-formed credentials with different secrets: signatures made with them must be rejected. */
 export function otherCredentials(platform: Platform): unknown {
 	return fakeFor(platform).otherCredentials;
+}
+
+/** A fresh account id of the platform's own form, so that tests sharing a database never connect one account twice. */
+let accountSequence = 0;
+export function uniqueAccountId(platform: Platform): string {
+	accountSequence = (accountSequence + 1) % 1000;
+	// A leading 1: shop ids travel as JSON numbers too, where a leading 0 would be lost.
+	const digits = '1' + String(Date.now()).slice(-9) + String(accountSequence).padStart(3, '0') + String(Math.floor(Math.random() * 1000)).padStart(3, '0');
+	return platform === 'line' ? `U${digits.padStart(32, '0')}` : digits;
 }
 
 /** A connection config for `platform`, pointing its API calls at `apiBaseUrl`. */

@@ -25,7 +25,7 @@ function publicSignOk(credentials: ShopeeCredentials, request: RecordedRequest):
 	return partner_id === credentials.partnerId && sign === createHmac('sha256', credentials.partnerKey).update(`${partner_id}${request.path}${timestamp}`).digest('hex');
 }
 
-function rules({ credentials, orders, tokens }: RulesContext<ShopeeCredentials>): PlatformRules {
+function rules({ credentials, config, orders, tokens }: RulesContext<ShopeeCredentials>): PlatformRules {
 	const grant = (g: { accessToken: string; refreshToken: string; expiresIn: number }) => ({
 		status: 200,
 		body: { request_id: fakeId(), error: '', message: '', access_token: g.accessToken, refresh_token: g.refreshToken, expire_in: g.expiresIn }
@@ -36,19 +36,19 @@ function rules({ credentials, orders, tokens }: RulesContext<ShopeeCredentials>)
 				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
 				const redirect = new URL(request.query.redirect ?? '');
 				redirect.searchParams.set('code', tokens.code());
-				redirect.searchParams.set('shop_id', SHOP_ID);
+				redirect.searchParams.set('shop_id', config.externalId);
 				return consentPage('Shopee', redirect);
 			}
 			if (request.method === 'POST' && request.path === '/api/v2/auth/token/get') {
 				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
 				const body = request.json as { code?: string; shop_id?: number; partner_id?: number };
-				if (String(body?.shop_id) !== SHOP_ID || !tokens.takeCode(body?.code)) return shopeeError(400, 'error_auth', 'Invalid code.');
+				if (String(body?.shop_id) !== config.externalId || !tokens.takeCode(body?.code)) return shopeeError(400, 'error_auth', 'Invalid code.');
 				return grant(tokens.issue());
 			}
 			if (request.method === 'POST' && request.path === '/api/v2/auth/access_token/get') {
 				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
 				const body = request.json as { refresh_token?: string; shop_id?: number };
-				const renewed = String(body?.shop_id) === SHOP_ID ? tokens.refresh(body?.refresh_token) : null;
+				const renewed = String(body?.shop_id) === config.externalId ? tokens.refresh(body?.refresh_token) : null;
 				return renewed ? grant(renewed) : shopeeError(403, 'error_auth', 'Invalid refresh_token.');
 			}
 			return null;
@@ -60,7 +60,7 @@ function rules({ credentials, orders, tokens }: RulesContext<ShopeeCredentials>)
 			const base = `${partner_id}${request.path}${timestamp}${access_token ?? ''}${shop_id ?? ''}`;
 			if (sign !== createHmac('sha256', credentials.partnerKey).update(base).digest('hex')) return shopeeError(403, 'error_sign', 'Wrong sign.');
 			if (access_token !== credentials.accessToken && !tokens.accepts(access_token)) return shopeeError(403, 'invalid_acceess_token', 'Invalid access_token.');
-			if (shop_id !== SHOP_ID) return shopeeError(403, 'error_auth', 'Invalid shop_id.');
+			if (shop_id !== config.externalId) return shopeeError(403, 'error_auth', 'Invalid shop_id.');
 			return null;
 		},
 		route(request) {
@@ -129,7 +129,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 	credentials: { partnerId: '2001887', partnerKey: 'shopee-partner-key-abcdef', accessToken: '59777174636562737266615546704c6d' },
 	otherCredentials: { partnerId: '2001887', partnerKey: 'wrong-partner-key', accessToken: 'ffff7174636562737266615546704c6d' },
 	app: (credentials) => ({ id: credentials.partnerId, secret: credentials.partnerKey }),
-	config: (apiBaseUrl) => ({ externalId: SHOP_ID, webhookUrl: 'https://chatmai.example/webhooks/shopee/conn-1', apiBaseUrl, settings: {} }),
+	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/shopee/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<ShopeeCredentials>) => ({
 		'content-type': 'application/json',
@@ -140,12 +140,13 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
+		const shopId = Number(options.accountId ?? SHOP_ID);
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
-			json = { code: 1, timestamp: seconds(now), data: { shop_id: Number(SHOP_ID), success: 1, extra: 'shop authorization' } };
+			json = { code: 1, timestamp: seconds(now), data: { shop_id: shopId, success: 1, extra: 'shop authorization' } };
 		} else if (event.kind === 'order_update') {
 			const at = event.updatedAt ?? now;
-			json = { shop_id: Number(SHOP_ID), code: 3, timestamp: seconds(now), data: { ordersn: event.orderId, status: event.status, completed_scenario: '', update_time: seconds(at) } };
+			json = { shop_id: shopId, code: 3, timestamp: seconds(now), data: { ordersn: event.orderId, status: event.status, completed_scenario: '', update_time: seconds(at) } };
 		} else {
 			const customerId = event.customerId ?? '880011';
 			const customerName = event.customerName ?? 'somchai.shop';
@@ -158,7 +159,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 					region: 'TH',
 					content: {
 						message_id: event.messageId ?? fakeId('23'),
-						shop_id: event.fromSeller ? Number(SHOP_ID) : 0,
+						shop_id: event.fromSeller ? shopId : 0,
 						request_id: fakeId(),
 						from_id: Number(from),
 						from_user_name: fromName,
@@ -174,7 +175,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 						quoted_msg: { message_id: '' }
 					}
 				},
-				shop_id: Number(SHOP_ID),
+				shop_id: shopId,
 				code: 10,
 				timestamp: seconds(now)
 			};

@@ -28,7 +28,7 @@ function expectedSign(secret: string, request: RecordedRequest): string {
 	return createHmac('sha256', secret).update(secret + input + secret).digest('hex');
 }
 
-function rules({ credentials, orders, tokens }: RulesContext<TikTokCredentials>): PlatformRules {
+function rules({ credentials, config, orders, tokens }: RulesContext<TikTokCredentials>): PlatformRules {
 	const grant = (g: { accessToken: string; refreshToken: string; expiresIn: number; refreshExpiresIn: number }) => {
 		const now = Math.floor(Date.now() / 1000);
 		return {
@@ -88,7 +88,7 @@ function rules({ credentials, orders, tokens }: RulesContext<TikTokCredentials>)
 		},
 		route(request) {
 			if (request.method === 'GET' && request.path === '/authorization/202309/shops') {
-				return { status: 200, body: { code: 0, message: 'Success', request_id: fakeId(), data: { shops: [{ id: SHOP_ID, name: 'ChatMai TikTok Shop', region: 'TH', seller_type: 'LOCAL', cipher: SHOP_CIPHER, code: 'THLCB7WLJ3' }] } } };
+				return { status: 200, body: { code: 0, message: 'Success', request_id: fakeId(), data: { shops: [{ id: config.externalId, name: 'ChatMai TikTok Shop', region: 'TH', seller_type: 'LOCAL', cipher: SHOP_CIPHER, code: 'THLCB7WLJ3' }] } } };
 			}
 			const send = /^\/customer_service\/202309\/conversations\/([^/]+)\/messages$/.exec(request.path);
 			if (request.method === 'POST' && send) {
@@ -139,7 +139,7 @@ export const tiktokFake: PlatformFake<TikTokCredentials> = {
 	credentials: { appKey: '68xu9ks5p4i8', appSecret: 'e59af819cc-tiktok-secret', accessToken: 'TTP_shopAccessToken0123456789' },
 	otherCredentials: { appKey: '68xu9ks5p4i8', appSecret: 'not-the-app-secret', accessToken: 'TTP_other' },
 	app: (credentials) => ({ id: credentials.appKey, secret: credentials.appSecret, serviceId: SERVICE_ID }),
-	config: (apiBaseUrl) => ({ externalId: SHOP_ID, webhookUrl: 'https://chatmai.example/webhooks/tiktok/conn-1', apiBaseUrl, settings: { shopCipher: SHOP_CIPHER } }),
+	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/tiktok/conn-1', apiBaseUrl, settings: { shopCipher: SHOP_CIPHER } }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<TikTokCredentials>) => ({
 		'content-type': 'application/json',
@@ -147,7 +147,7 @@ export const tiktokFake: PlatformFake<TikTokCredentials> = {
 	}),
 	webhook(event, options) {
 		const now = new Date();
-		const notification = { tts_notification_id: fakeId('7327'), shop_id: SHOP_ID, timestamp: seconds(now) };
+		const notification = { tts_notification_id: fakeId('7327'), shop_id: options.accountId ?? SHOP_ID, timestamp: seconds(now) };
 		let json: Record<string, unknown>;
 		if (event.kind === 'unknown') {
 			json = { type: 13, ...notification, data: { conversation_id: '576486316948490001', create_time: seconds(now) } };

@@ -33,6 +33,8 @@ export interface WebhookOptions<C> {
 	webhookUrl: string;
 	/** Build it as the platform's redelivery of the same event (LINE sets `isRedelivery`). */
 	redelivery?: boolean;
+	/** The account the platform says the event is for (Page, bot user, shop or seller id). @default the fake's own */
+	accountId?: string;
 }
 
 export interface SignedWebhook {
@@ -69,7 +71,8 @@ export interface PlatformFake<C> {
 	otherCredentials: C;
 	/** Path prefix of the API on the fake host (Lazada's `/rest`). */
 	basePath?: string;
-	config(apiBaseUrl: string): ConnectionConfig;
+	/** `accountId` replaces the fake's own account id (tests connect many accounts). */
+	config(apiBaseUrl: string, accountId?: string): ConnectionConfig;
 	/** The deployment's app as registered with this platform, from the accepted credentials; absent for LINE. */
 	app?(credentials: C): AppCredentials;
 	rules(context: RulesContext<C>): PlatformRules;

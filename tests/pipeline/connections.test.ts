@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../server/app.ts';
 import { testPool } from '../helpers/db.ts';
-import { startFakePlatform, SAMPLE_ORDERS, type FakePlatform } from '../fakes/platforms.ts';
+import { startFakePlatform, uniqueAccountId, SAMPLE_ORDERS, type FakePlatform } from '../fakes/platforms.ts';
 import { connect, deliver, messagesOf, signUpOwner, startPipelineApp, waitFor, webhookFor, type Owner } from './harness.ts';
 
 let app: RunningApp;
@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 async function fake(platform: Parameters<typeof startFakePlatform>[0]) {
-	const f = await startFakePlatform(platform);
+	const f = await startFakePlatform(platform, { accountId: uniqueAccountId(platform) });
 	fakes.push(f);
 	return f;
 }

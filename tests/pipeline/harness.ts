@@ -5,15 +5,15 @@ import type pg from 'pg';
 import type { RunningApp } from '../../server/app.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { uniqueEmail } from '../helpers/db.ts';
-import { signedWebhook, startFakePlatform, type FakeEvent, type FakePlatform, type SignedWebhook } from '../fakes/platforms.ts';
+import { signedWebhook, startFakePlatform, uniqueAccountId, type FakeEvent, type FakePlatform, type SignedWebhook } from '../fakes/platforms.ts';
 import { conversationDocName, readMessages, type LiveMessage } from '../../src/lib/conversation-doc.ts';
 import type { ConnectionView } from '../../src/lib/server/connections.ts';
-import type { Platform } from '../../connectors/types.ts';
+import { PLATFORMS as ALL_PLATFORMS, type Platform } from '../../connectors/types.ts';
 import { getConnector } from '../../connectors/registry.ts';
 
 /** The pipeline's tests drive the real server: real HTTP, real PostgreSQL, the real collab server. */
 
-export const PLATFORMS: Platform[] = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'];
+export const PLATFORMS: Platform[] = [...ALL_PLATFORMS];
 
 export function startPipelineApp(env: Record<string, string> = {}): Promise<RunningApp> {
 	return startTestApp({ CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', LOG_LEVEL: process.env.PIPELINE_TEST_LOG ?? 'error', ...env });
@@ -54,17 +54,26 @@ export interface Connected {
 	connection: ConnectionView;
 }
 
+/**
+ * A fake platform for an account of its own: an account is connected once in the whole database
+ * (migration 0013), and the test files share one.
+ */
+export function startFake(platform: Platform): Promise<FakePlatform> {
+	return startFakePlatform(platform, { accountId: uniqueAccountId(platform) });
+}
+
 export async function connectAll(owner: Owner, platforms = PLATFORMS): Promise<Record<Platform, Connected>> {
 	const out = {} as Record<Platform, Connected>;
 	for (const platform of platforms) {
-		const fake = await startFakePlatform(platform);
+		const fake = await startFake(platform);
 		out[platform] = { fake, connection: await connect(owner, fake) };
 	}
 	return out;
 }
 
+/** A webhook for the connection's account, signed for its webhook URL (the one to paste). */
 export function webhookFor(connected: Connected, event: FakeEvent, redelivery = false): SignedWebhook {
-	return signedWebhook(connected.fake.platform, { event, webhookUrl: connected.connection.webhookUrl, redelivery });
+	return signedWebhook(connected.fake.platform, { event, webhookUrl: connected.connection.webhookUrl, redelivery, accountId: connected.connection.externalId });
 }
 
 /**

@@ -75,11 +75,15 @@ describe.each(PLATFORMS)('%s webhooks in', (platform) => {
 		expect(after).toBe(before);
 	});
 
-	it('answers 400 to a correctly signed body that is not a webhook of the platform', async () => {
+	it('acknowledges a correctly signed body that is not a webhook of the platform, and quarantines it instead of losing it', async () => {
 		const c = connected[platform];
-		const body = Buffer.from('{"hello":');
+		const body = Buffer.from(`{"hello": "${platform}-${Date.now()}",`);
 		const res = await deliver(c.connection.webhookUrl, { headers: signBody(platform, body, { webhookUrl: c.connection.webhookUrl }), body });
-		expect(res.status).toBe(400);
+		expect(res.status).toBe(200);
+		const { rows } = await db.query(`select reason, verified_connection_ids from quarantined_webhooks where body = $1`, [body]);
+		expect(rows).toHaveLength(1);
+		expect(rows[0].reason).toBe('invalid_json');
+		expect(rows[0].verified_connection_ids).toContain(c.connection.id);
 	});
 
 	it('skips a real event kind it does not handle without an error', async () => {

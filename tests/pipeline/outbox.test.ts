@@ -4,6 +4,7 @@ import { testPool } from '../helpers/db.ts';
 import { PLATFORMS, connectAll, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor, type Connected, type Owner, profileFetched } from './harness.ts';
 import type { Platform } from '../../connectors/types.ts';
 import type { RecordedRequest } from '../fakes/platforms.ts';
+import type { DeliveryError } from '../../src/lib/delivery-errors.ts';
 
 let app: RunningApp;
 let owner: Owner;
@@ -42,7 +43,7 @@ const sends = (c: Connected): RecordedRequest[] => c.fake.requests.filter((r) =>
 
 async function deliveryOf(messageId: string) {
 	const { rows } = await db.query(`select delivery_state, delivery_error, platform_message_id from messages where id = $1`, [messageId]);
-	return rows[0] as { delivery_state: string; delivery_error: string | null; platform_message_id: string | null };
+	return rows[0] as { delivery_state: string; delivery_error: DeliveryError | null; platform_message_id: string | null };
 }
 
 describe.each(PLATFORMS)('%s replies out', (platform) => {
@@ -79,7 +80,7 @@ describe.each(PLATFORMS)('%s replies out', (platform) => {
 		}
 	});
 
-	it('marks a reply the platform refuses with a 4xx as failed, with the platform’s reason', async () => {
+	it('marks a reply the platform refuses with a 4xx as failed, stored as a code with the platform’s reason as its detail', async () => {
 		const c = connected[platform];
 		const conversationId = await conversationWithCustomer(platform, `${platform} 4xx`);
 		c.fake.failNext(1, 400);
@@ -87,12 +88,12 @@ describe.each(PLATFORMS)('%s replies out', (platform) => {
 		expect(res.status).toBe(202);
 		const messageId = res.json.reply.messageId;
 		const failed = await waitFor(async () => ((await deliveryOf(messageId)).delivery_state === 'failed' ? deliveryOf(messageId) : null), 'the failed state');
-		expect(failed.delivery_error).toBeTruthy();
-		expect(failed.delivery_error).not.toMatch(/token|secret/i);
+		expect(failed.delivery_error).toMatchObject({ code: 'platform_refused', platformCode: expect.any(String), detail: expect.any(String) });
+		expect(JSON.stringify(failed.delivery_error)).not.toMatch(/token|secret/i);
 		const doc = await openDocument(app, owner.token, conversationId);
 		try {
 			const live = await waitFor(() => doc.messages().find((m) => m.id === messageId && m.delivery?.state === 'failed'), 'failed in the document');
-			expect(live.delivery?.reason).toBe(failed.delivery_error);
+			expect(live.delivery?.reason).toEqual(failed.delivery_error);
 		} finally {
 			doc.close();
 		}

@@ -20,45 +20,66 @@ describe('restPolicy', () => {
 	});
 });
 
+/** A clock that moves only when told: steps and rests take exactly the time the test says. */
+function virtualClock() {
+	let now = 0;
+	const slept: number[] = [];
+	return {
+		slept,
+		advance: (ms: number) => void (now += ms),
+		clock: {
+			now: () => now,
+			sleep: async (ms: number) => {
+				slept.push(ms);
+				now += ms;
+			}
+		}
+	};
+}
+
 describe('Pacer', () => {
 	it('rests a multiple of the last step, bounded, and not at all without pressure', async () => {
+		const time = virtualClock();
 		let ratio = 0;
-		const pacer = new Pacer(() => ratio, 250);
+		const pacer = new Pacer(() => ratio, 250, time.clock);
 		expect(pacer.restMs()).toBe(0);
-		await pacer.run(async () => {
-			const until = performance.now() + 20;
-			while (performance.now() < until) {
-				// a step that takes about 20 ms
-			}
-		});
+		await pacer.run(async () => time.advance(20));
+		expect(time.slept).toEqual([]);
 		ratio = 3;
-		expect(pacer.restMs()).toBeGreaterThanOrEqual(3 * 20 - 1);
-		expect(pacer.restMs()).toBeLessThanOrEqual(250);
+		expect(pacer.restMs()).toBe(60);
 		ratio = 100;
 		expect(pacer.restMs()).toBe(250);
 		ratio = 0;
 		expect(pacer.restMs()).toBe(0);
 	});
 
+	it('rests before the step as long as it said, then runs the step', async () => {
+		const time = virtualClock();
+		const pacer = new Pacer(() => 3, 250, time.clock);
+		await pacer.run(async () => time.advance(20));
+		let ranAt = -1;
+		const before = time.clock.now();
+		await pacer.run(async () => void (ranAt = time.clock.now()));
+		expect(ranAt - before).toBe(60);
+	});
+
 	it('cuts a rest short as soon as the pressure is gone, and always runs the step', async () => {
+		const time = virtualClock();
 		let ratio = 100;
-		const pacer = new Pacer(() => ratio, 60_000);
-		await pacer.run(async () => {
-			const until = performance.now() + 50;
-			while (performance.now() < until) {
-				// about 50 ms: the next rest would be 5 s
-			}
-		});
-		expect(pacer.restMs()).toBeGreaterThan(1_000);
+		const pacer = new Pacer(() => ratio, 60_000, time.clock);
+		await pacer.run(async () => time.advance(50));
+		expect(pacer.restMs()).toBe(5_000);
+		const sleep = time.clock.sleep;
+		// The pressure goes away after the third poll of the rest.
+		time.clock.sleep = async (ms) => {
+			await sleep(ms);
+			if (time.slept.length === 3) ratio = 0;
+		};
 		let ran = false;
-		const step = pacer.run(async () => {
-			ran = true;
-		});
-		setTimeout(() => (ratio = 0), 20);
-		await step;
+		await pacer.run(async () => void (ran = true));
 		expect(ran).toBe(true);
-		// Ended by the pressure, not by the 5 s rest: the test's own timeout would have failed first.
-	}, 3_000);
+		expect(time.slept).toEqual([2, 2, 2]);
+	});
 });
 
 describe('LoopLoad', () => {
@@ -66,9 +87,10 @@ describe('LoopLoad', () => {
 		const load = new LoopLoad(50);
 		try {
 			await new Promise((resolve) => setTimeout(resolve, 120));
-			const spinUntil = performance.now() + 150;
-			// Block the loop in short slices so the sampling timer still fires between them.
-			while (performance.now() < spinUntil) {
+			// Block the loop in short slices so the sampling timer still fires between them, until the
+			// reading says busy (bounded: on a crowded machine a window may close late).
+			const giveUp = performance.now() + 5_000;
+			while (load.value <= 0.5 && performance.now() < giveUp) {
 				const slice = performance.now() + 10;
 				while (performance.now() < slice) {
 					// busy
@@ -76,7 +98,8 @@ describe('LoopLoad', () => {
 				await new Promise((resolve) => setImmediate(resolve));
 			}
 			expect(load.value).toBeGreaterThan(0.5);
-			await new Promise((resolve) => setTimeout(resolve, 200));
+			const idleUntil = performance.now() + 5_000;
+			while (load.value >= 0.5 && performance.now() < idleUntil) await new Promise((resolve) => setTimeout(resolve, 60));
 			expect(load.value).toBeLessThan(0.5);
 		} finally {
 			load.stop();

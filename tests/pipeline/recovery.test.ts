@@ -3,7 +3,7 @@ import type { RunningApp } from '../../server/app.ts';
 import { scratchDatabase, testDatabaseUrl, testPool } from '../helpers/db.ts';
 import { createPool } from '../../src/lib/server/db.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
-import { startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { startFakePlatform, uniqueAccountId, type FakePlatform } from '../fakes/platforms.ts';
 import { connect, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor } from './harness.ts';
 
 const db = testPool();
@@ -23,7 +23,7 @@ async function start(env: Record<string, string> = {}) {
 }
 
 async function fake(platform: Parameters<typeof startFakePlatform>[0]) {
-	const f = await startFakePlatform(platform);
+	const f = await startFakePlatform(platform, { accountId: uniqueAccountId(platform) });
 	fakes.push(f);
 	return f;
 }

@@ -5,7 +5,10 @@ import type { PlainKey } from './types.ts';
 export const accountErrorMessage: Readonly<Record<AccountError['reason'], PlainKey>> = {
 	email_taken: 'signup.error.failed',
 	invalid_credentials: 'login.error.credentials',
-	invite_invalid: 'invite.error.invalid',
+	invitation_invalid: 'invite.error.invalid',
+	invitation_email_mismatch: 'invite.error.emailMismatch',
+	email_unverified: 'invite.error.unverified',
+	link_invalid: 'reset.invalid.body',
 	last_owner: 'members.error.lastOwner',
 	not_allowed: 'members.error.notAllowed',
 	already_member: 'invite.error.alreadyMember'

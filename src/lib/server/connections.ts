@@ -7,9 +7,13 @@ import type { WorkspaceScope } from './scope.ts';
 import { isUuid } from './scope.ts';
 import type { Config, Platform } from './env.ts';
 import type { GrantedAccountView, Platforms, TokenLifetimesView } from './platforms.ts';
+import { PLATFORMS } from '../platforms.ts';
 import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
+import { webhookUrlToPaste } from './webhook-urls.ts';
+import { connectionApiUrlsAllowed } from './outbound.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Platform connections and their credentials. Credentials are validated with the connector's own
@@ -23,7 +27,7 @@ import { queueMirrorSql } from './messages.ts';
 
 const log = logger('connections');
 
-export const PLATFORM_NAMES = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'] as const satisfies readonly Platform[];
+export const PLATFORM_NAMES = PLATFORMS;
 
 export const connectionInput = z.object({
 	platform: z.enum(PLATFORM_NAMES),
@@ -32,10 +36,14 @@ export const connectionInput = z.object({
 	externalId: z.string().trim().min(1).max(200).optional(),
 	credentials: z.record(z.string(), z.unknown()),
 	/** Public per-connection settings the connector reads (e.g. graphApiVersion). */
-	settings: z.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).optional(),
+	settings: z
+		.record(z.string(), z.union([z.string().max(500), z.number(), z.boolean(), z.null()]))
+		// `apiBaseUrl` is stored beside the settings but is never one: it could not bypass the rule below.
+		.refine((settings) => !Object.hasOwn(settings, 'apiBaseUrl'), 'apiBaseUrl is not a setting')
+		.optional(),
 	/**
-	 * The platform API host for this connection, for sandboxes, tests and the simulator. Refused in
-	 * production, where CHATMAI_<PLATFORM>_API_URL is the operator's override.
+	 * The platform API host for this connection, for the test suite and the simulator. Refused
+	 * outside test mode, where CHATMAI_<PLATFORM>_API_URL is the operator's override.
 	 */
 	apiBaseUrl: z
 		.string()
@@ -71,15 +79,24 @@ export interface ConnectionView {
 	refreshTokenExpiresAt: string | null;
 }
 
-export class ConnectionError extends Error {
-	readonly reason: 'not_found' | 'already_connected' | 'custom_api_url_refused' | 'refused' | 'not_authorizable';
-	/** For `refused`: the platform's (or our) error code; the message is the platform's own reason. */
-	readonly code: string | undefined;
-	constructor(reason: ConnectionError['reason'], message: string, code?: string) {
-		super(message);
+const CONNECTION_REFUSAL_STATUS = {
+	not_found: 404,
+	already_connected: 409,
+	custom_api_url_refused: 400,
+	// The platform did not accept the credentials (or they belong to another account): `details.code` says which.
+	refused: 422,
+	not_authorizable: 400
+} as const;
+
+export class ConnectionError extends DomainError<keyof typeof CONNECTION_REFUSAL_STATUS> {
+	readonly reason: keyof typeof CONNECTION_REFUSAL_STATUS;
+	/** For `refused`: the platform's (or our) error code, sent as `details.code`; the message is the platform's own reason. */
+	readonly platformCode: string | undefined;
+	constructor(reason: ConnectionError['reason'], message: string, platformCode?: string) {
+		super(CONNECTION_REFUSAL_STATUS[reason], reason, message, platformCode ? { details: { code: platformCode } } : {});
 		this.name = 'ConnectionError';
 		this.reason = reason;
-		this.code = code;
+		this.platformCode = platformCode;
 	}
 }
 
@@ -104,9 +121,9 @@ interface ConnectionRow {
 	refresh_token_expires_at?: Date | null;
 }
 
-/** The public callback URL of a connection. */
-export function webhookUrl(origin: string, platform: string, connectionId: string): string {
-	return `${origin.replace(/\/$/, '')}/webhooks/${platform}/${connectionId}`;
+/** The public callback URL of a connection, as pasted into the platform's console (see webhook-urls.ts). */
+export function webhookUrl(origin: string, platform: Platform, connectionId: string): string {
+	return webhookUrlToPaste(origin, platform, connectionId);
 }
 
 function toView(row: ConnectionRow, origin: string): ConnectionView {
@@ -200,8 +217,8 @@ export async function createConnection(ctx: ConnectionContext, scope: WorkspaceS
 		// Re-thrown with paths under `credentials`, and without the values.
 		throw new z.ZodError(credentials.error.issues.map((issue) => ({ ...issue, path: ['credentials', ...issue.path] })));
 	}
-	if (input.apiBaseUrl && ctx.config.env === 'production') {
-		throw new ConnectionError('custom_api_url_refused', 'A per-connection API URL is for tests and sandboxes; set CHATMAI_<PLATFORM>_API_URL instead');
+	if (input.apiBaseUrl && !connectionApiUrlsAllowed(ctx.config.env)) {
+		throw new ConnectionError('custom_api_url_refused', 'A per-connection API URL is for the test suite only; set CHATMAI_<PLATFORM>_API_URL instead');
 	}
 	const apiBaseUrl = input.apiBaseUrl?.replace(/\/$/, '');
 	const settings = { ...(input.settings ?? {}), ...(apiBaseUrl ? { apiBaseUrl } : {}) };
@@ -221,10 +238,10 @@ async function checkIdentity(
 	try {
 		identity = await ctx.platforms.identify({ ...connection, externalId: connection.externalId ?? '' });
 	} catch (error) {
-		const e = error as { name?: string; code?: string; message?: string; retryable?: boolean };
+		const e = error as { name?: string; platformCode?: string; message?: string; retryable?: boolean };
 		if (e?.name !== 'PlatformRefused') throw error;
-		log.info('connection_refused', { platform: connection.platform, code: e.code ?? null });
-		throw new ConnectionError('refused', e.message ?? '', e.retryable ? 'unreachable' : (e.code ?? 'refused'));
+		log.info('connection_refused', { platform: connection.platform, code: e.platformCode ?? null });
+		throw new ConnectionError('refused', e.message ?? '', e.retryable ? 'unreachable' : (e.platformCode ?? 'refused'));
 	}
 	if (connection.externalId && identity.externalId !== connection.externalId) {
 		throw new ConnectionError('refused', `These credentials belong to ${identity.name} (${identity.externalId}), not ${connection.externalId}`, 'account_mismatch');
@@ -246,9 +263,9 @@ export async function connectAuthorized(ctx: ConnectionContext, scope: Workspace
 		try {
 			await ctx.platforms.subscribe({ platform, externalId: account.externalId, settings: account.settings, apiBaseUrl: undefined, credentials: account.credentials });
 		} catch (error) {
-			const e = error as { name?: string; code?: string; message?: string; retryable?: boolean };
+			const e = error as { name?: string; platformCode?: string; message?: string; retryable?: boolean };
 			if (e?.name !== 'PlatformRefused') throw error;
-			throw new ConnectionError('refused', e.message ?? '', e.retryable ? 'unreachable' : (e.code ?? 'refused'));
+			throw new ConnectionError('refused', e.message ?? '', e.retryable ? 'unreachable' : (e.platformCode ?? 'refused'));
 		}
 	}
 	const views = await saveConnections(ctx, scope, platform, valid, { updateExisting: true });
@@ -412,7 +429,7 @@ async function saveConnections(
 		return views;
 	} catch (error) {
 		if (isUniqueViolation(error, 'platform_connections_active_key')) {
-			throw new ConnectionError('already_connected', `This ${platform} account is already connected`);
+			throw new ConnectionError('already_connected', `This ${platform} account is already connected in ChatMai`);
 		}
 		throw error;
 	}
@@ -548,7 +565,7 @@ export async function disconnectConnection(ctx: ConnectionContext, scope: Worksp
 			   update outbox set state = 'failed', last_error = 'The connection was disconnected', updated_at = now()
 			    where connection_id = $1 and state in ('queued', 'sending') returning message_id
 			 ), updated as (
-			   update messages set delivery_state = 'failed', delivery_error = 'The connection was disconnected'
+			   update messages set delivery_state = 'failed', delivery_error = '{"code": "disconnected"}'
 			    where id in (select message_id from failed) returning id, workspace_id, delivery_state
 			 )
 			 ${queueMirrorSql('updated')}`,
@@ -613,20 +630,37 @@ export interface OpenConnection {
  * System side: a connection with its decrypted credentials, or null when there is none. Not
  * scoped to a user: the caller acts for the connection (a signed webhook, a queued job).
  */
+type OpenRow = ConnectionRow & { key_id: string | null; iv: Buffer | null; ciphertext: Buffer | null; auth_tag: Buffer | null };
+
+const SELECT_OPEN = `select c.*, p.key_id, p.iv, p.ciphertext, p.auth_tag
+	   from platform_connections c left join platform_credentials p on p.connection_id = c.id`;
+
 export async function openConnection(db: Queryable, keyRing: KeyRing, id: string): Promise<OpenConnection | null> {
 	if (!isUuid(id)) return null;
-	const { rows } = await db.query<ConnectionRow & { key_id: string | null; iv: Buffer | null; ciphertext: Buffer | null; auth_tag: Buffer | null }>(
-		`select c.*, p.key_id, p.iv, p.ciphertext, p.auth_tag
-		   from platform_connections c left join platform_credentials p on p.connection_id = c.id
-		  where c.id = $1`,
-		[id]
-	);
-	const row = rows[0];
-	if (!row) return null;
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.id = $1`, [id]);
+	return rows[0] ? toOpen(keyRing, rows[0]) : null;
+}
+
+/**
+ * System side: the active connection of a platform account (Page id, bot user id, shop or seller id),
+ * or null. At most one exists (unique among active connections, migration 0013).
+ */
+export async function openConnectionByAccount(db: Queryable, keyRing: KeyRing, platform: Platform, externalId: string): Promise<OpenConnection | null> {
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.external_id = $2 and c.status = 'active'`, [platform, externalId]);
+	return rows[0] ? toOpen(keyRing, rows[0]) : null;
+}
+
+/** System side: the active connections of a platform, at most `limit` (to verify a body that names no account). */
+export async function openActiveConnections(db: Queryable, keyRing: KeyRing, platform: Platform, limit: number): Promise<OpenConnection[]> {
+	const { rows } = await db.query<OpenRow>(`${SELECT_OPEN} where c.platform = $1 and c.status = 'active' order by c.created_at desc limit $2`, [platform, limit]);
+	return rows.map((row) => toOpen(keyRing, row));
+}
+
+function toOpen(keyRing: KeyRing, row: OpenRow): OpenConnection {
 	const { apiBaseUrl, ...settings } = row.settings ?? {};
 	const credentials =
 		row.status === 'active' && row.key_id && row.iv && row.ciphertext && row.auth_tag
-			? openCredentials(keyRing, id, { keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag })
+			? openCredentials(keyRing, row.id, { keyId: row.key_id, iv: row.iv, ciphertext: row.ciphertext, authTag: row.auth_tag })
 			: undefined;
 	return {
 		id: row.id,

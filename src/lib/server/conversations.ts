@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
+import { STATUSES, type ConversationStatus } from '../conversation-doc.ts';
+import { PLATFORMS } from '../platforms.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
@@ -8,13 +11,11 @@ import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
  * never skips or repeats a row while new messages arrive.
  */
 
-export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
-
 export const listQuery = z.object({
 	/** mine: assigned to me; unassigned; all. @default 'all' */
 	filter: z.enum(['mine', 'unassigned', 'all']).default('all'),
-	status: z.enum(CONVERSATION_STATUSES).optional(),
-	platform: z.enum(['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok']).optional(),
+	status: z.enum(STATUSES).optional(),
+	platform: z.enum(PLATFORMS).optional(),
 	connectionId: z.string().uuid().optional(),
 	label: z.string().trim().min(1).max(40).optional(),
 	/** Customer name or message text; any language (substring match for 3+ characters). */
@@ -29,7 +30,7 @@ export interface ConversationSummary {
 	platform: string;
 	connection: { id: string; name: string };
 	contact: { id: string; name: string; avatarUrl: string | null };
-	status: (typeof CONVERSATION_STATUSES)[number];
+	status: ConversationStatus;
 	snoozedUntil: string | null;
 	assignee: { id: string; name: string } | null;
 	labels: string[];
@@ -44,8 +45,11 @@ export interface ConversationPage {
 	nextCursor: string | null;
 }
 
-export class InvalidListCursor extends Error {
+export class InvalidListCursor extends DomainError<'invalid_cursor'> {
 	readonly reason = 'invalid_cursor' as const;
+	constructor() {
+		super(400, 'invalid_cursor', 'The cursor is not valid');
+	}
 }
 
 // The cursor keeps PostgreSQL's own text of the timestamp: microseconds survive (a JS Date would
@@ -58,7 +62,7 @@ const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2
 
 function decodeCursor(cursor: string): { at: string; id: string } {
 	const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor('cursor is not valid');
+	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor();
 	return { at, id };
 }
 

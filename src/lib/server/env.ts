@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { PLATFORMS, type Platform } from '../platforms.ts';
 
-const PLATFORM_KEYS = ['FACEBOOK', 'INSTAGRAM', 'LINE', 'SHOPEE', 'LAZADA', 'TIKTOK'] as const;
+const PLATFORM_KEYS = PLATFORMS.map((platform) => platform.toUpperCase() as Uppercase<Platform>);
 
 /** The deployment's app on each platform that has an authorization page: id and secret, set together. */
 const APP_SETTINGS = {
@@ -25,7 +26,9 @@ const url = (protocols: string[]) =>
 	}, `must be a URL starting with ${protocols.join(' or ')}`);
 
 const schema = z.object({
-	NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+	// Unset means production: `npm start` and `npm run serve` must never drop a production rule
+	// (the API-host ban, the encryption-key requirement) because a variable was forgotten.
+	NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
 	PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 	HOST: z.string().min(1).default('0.0.0.0'),
 	ORIGIN: url(['http:', 'https:']).optional(),
@@ -37,10 +40,17 @@ const schema = z.object({
 	CHATMAI_SESSION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 	CHATMAI_SIGNUP_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(10),
 	CHATMAI_LOGIN_LIMIT_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(30),
+	CHATMAI_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
+	// adapter-node's own variables: the web app reads them itself, the collab upgrade through here.
+	ADDRESS_HEADER: z.string().toLowerCase().optional(),
+	XFF_DEPTH: z.coerce.number().int().min(1).max(100).default(1),
 	CHATMAI_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 	REDIS_URL: url(['redis:', 'rediss:']).optional(),
+	SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+	MAIL_FROM: z.string().min(3).max(320).default('ChatMai <chatmai@localhost>'),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
-	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+	// SCB 10X's Typhoon 2.1 (Gemma 3, 4B, 2.6 GB): Thai first, English too.
+	OLLAMA_MODEL: z.string().min(1).default('scb10x/typhoon2.1-gemma3-4b'),
 	TLS_CERT_FILE: z.string().optional(),
 	TLS_KEY_FILE: z.string().optional(),
 	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -49,7 +59,7 @@ const schema = z.object({
 	...Object.fromEntries(APP_VARIABLES.map((name) => [name, z.string().trim().min(1).optional()]))
 });
 
-export type Platform = Lowercase<(typeof PLATFORM_KEYS)[number]>;
+export type { Platform };
 
 /** Everything the process reads from its environment, checked once at start-up. */
 export interface Config {
@@ -71,7 +81,21 @@ export interface Config {
 	signupLimitPerHour: number;
 	/** Log-in attempts allowed from one IP address per 15 minutes (a whole office may share one). @default 30 */
 	loginLimitPerIp: number;
+	/** Open collab WebSockets allowed from one IP address (a shop behind one NAT shares one). @default 200 */
+	socketsPerIp: number;
+	/**
+	 * Behind a proxy, the header holding the client address (adapter-node's `ADDRESS_HEADER`) and,
+	 * for `x-forwarded-for`, which entry from the right (`XFF_DEPTH`, default 1).
+	 */
+	addressHeader: { name: string; xffDepth: number } | undefined;
 	redisUrl: string | undefined;
+	/**
+	 * Where e-mail goes: an SMTP server (`smtp://user:pass@host:587`, `smtps://…:465`), or undefined
+	 * to print each mail's link to the log instead. @default undefined
+	 */
+	smtpUrl: string | undefined;
+	/** The sender of every e-mail. @default 'ChatMai <chatmai@localhost>' */
+	mailFrom: string;
 	ollamaHost: string;
 	ollamaModel: string;
 	tls: { certFile: string; keyFile: string } | undefined;
@@ -138,7 +162,11 @@ export function readConfig(source: Record<string, string | undefined> = process.
 		dbPoolSize: env.CHATMAI_DB_POOL_SIZE,
 		signupLimitPerHour: env.CHATMAI_SIGNUP_LIMIT_PER_HOUR,
 		loginLimitPerIp: env.CHATMAI_LOGIN_LIMIT_PER_IP,
+		socketsPerIp: env.CHATMAI_SOCKETS_PER_IP,
+		addressHeader: env.ADDRESS_HEADER ? { name: env.ADDRESS_HEADER, xffDepth: env.XFF_DEPTH } : undefined,
 		redisUrl: env.REDIS_URL,
+		smtpUrl: env.SMTP_URL,
+		mailFrom: env.MAIL_FROM,
 		ollamaHost: env.OLLAMA_HOST.replace(/\/$/, ''),
 		ollamaModel: env.OLLAMA_MODEL,
 		tls: env.TLS_CERT_FILE && env.TLS_KEY_FILE ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE } : undefined,

@@ -1,6 +1,8 @@
 import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
 import type { DeliveryState, MessageDirection, SenderType, WindowAttachment, WindowMessage } from '../conversation-doc.ts';
+import { deliveryErrorView, readDeliveryError, type DeliveryError, type DeliveryErrorCode } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Message history beyond the live document's recent window: keyset pages on (sent_at, id), newest
@@ -19,7 +21,10 @@ export interface HistoryMessage {
 	body: string;
 	attachments: WindowAttachment[];
 	deliveryState: DeliveryState | null;
-	deliveryError: string | null;
+	/** Why it was not delivered, a stable code; null unless failed (docs/API.md). */
+	deliveryError: DeliveryErrorCode | null;
+	/** The code's parameters and the technical detail; null unless failed. */
+	deliveryErrorDetail: Omit<DeliveryError, 'code'> | null;
 	/** ISO 8601. */
 	sentAt: string;
 }
@@ -39,10 +44,10 @@ export interface ListMessagesOptions {
 }
 
 /** `before` names no message of this conversation. The route answers 400. */
-export class InvalidCursor extends Error {
+export class InvalidCursor extends DomainError<'invalid_cursor'> {
 	readonly reason = 'invalid_cursor' as const;
 	constructor() {
-		super('before must be the id of a message in this conversation');
+		super(400, 'invalid_cursor', 'before must be the id of a message in this conversation');
 	}
 }
 
@@ -85,7 +90,7 @@ export async function listMessages(db: Queryable, scope: WorkspaceScope, convers
 			body: r.body,
 			attachments: Array.isArray(r.attachments) ? r.attachments : [],
 			deliveryState: r.delivery_state,
-			deliveryError: r.delivery_error,
+			...deliveryErrorView(r.delivery_error),
 			sentAt: (r.sent_at as Date).toISOString()
 		})),
 		nextBefore: more && page.length ? page[0].id : null
@@ -101,7 +106,8 @@ export interface MessageRow {
 	body: string;
 	attachments: unknown;
 	delivery_state: DeliveryState | null;
-	delivery_error: string | null;
+	/** jsonb since migration 0015: a DeliveryError; older values are read by `readDeliveryError`. */
+	delivery_error: unknown;
 	sent_at: Date;
 }
 
@@ -116,7 +122,7 @@ export function windowMessageFromRow(row: MessageRow): WindowMessage {
 		attachments: Array.isArray(row.attachments) ? (row.attachments as WindowAttachment[]) : [],
 		sentAt: row.sent_at.toISOString(),
 		deliveryState: row.delivery_state,
-		deliveryError: row.delivery_error
+		deliveryError: readDeliveryError(row.delivery_error)
 	};
 }
 

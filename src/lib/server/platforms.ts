@@ -4,24 +4,20 @@
  * connectors/pipeline/README.md.
  */
 import type { ZodType } from 'zod';
-import type { Platform } from './env.ts';
+import type { Platform } from '../platforms.ts';
 import type { WorkspaceScope } from './scope.ts';
 import type { DeliveryState } from '../conversation-doc.ts';
+import type { DeliveryError, DeliveryErrorCode } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
-/** What the console and the API need to know about one platform. */
+/**
+ * What the console and the API need to know about one platform beyond its platform facts
+ * (limits and windows, in src/lib/platforms.ts, which need no port).
+ */
 export interface PlatformDescription {
 	platform: Platform;
 	/** Validates the secrets a user pastes when connecting. */
 	credentialSchema: ZodType<unknown>;
-	/** Longest reply in characters. */
-	maxTextLength: number;
-	/** Hours after the customer's last message in which a reply may go out; null for no window. */
-	replyWindowHours: number | null;
-	/**
-	 * Hours after the customer's last message in which a reply may still go out with a platform tag
-	 * (Meta's HUMAN_AGENT) once the normal window has closed; null when the platform has no such tag.
-	 */
-	extendedReplyWindowHours: number | null;
 	/** Whether the platform offers the customer's orders (the shops). */
 	orders: boolean;
 	/** Whether sellers connect through the platform's authorization page (else they paste credentials: LINE). */
@@ -54,17 +50,24 @@ export interface AccountIdentityView {
 }
 
 /**
- * The platform refused or could not be reached. `code` is the platform's own error code (or ours:
- * `timeout`, `network`, `missing_code`, `account_mismatch`); `message` is the platform's reason in
- * its words (English), shown under our translated sentence.
+ * The platform refused or could not be reached. `code` is ours: `refused`, `unreachable` (a timeout,
+ * the network or a 5xx: trying again may help) or `not_configured` (no app credentials for the
+ * platform); `platformCode` is the platform's own error code (or ours: `timeout`, `network`,
+ * `missing_code`, `account_mismatch`), also sent as `details.code`; `message` is the platform's
+ * reason in its words (English), shown under our translated sentence.
  */
-export class PlatformRefused extends Error {
-	readonly code: string | undefined;
+export type PlatformRefusal = 'refused' | 'unreachable' | 'not_configured';
+
+const PLATFORM_REFUSAL_STATUS: Record<PlatformRefusal, number> = { refused: 422, unreachable: 503, not_configured: 400 };
+
+export class PlatformRefused extends DomainError<PlatformRefusal> {
+	readonly platformCode: string | undefined;
 	readonly retryable: boolean;
-	constructor(message: string, code: string | undefined, retryable: boolean) {
-		super(message);
+	constructor(message: string, platformCode: string | undefined, retryable: boolean) {
+		const code: PlatformRefusal = platformCode === 'not_configured' ? 'not_configured' : retryable ? 'unreachable' : 'refused';
+		super(PLATFORM_REFUSAL_STATUS[code], code, message, platformCode ? { details: { code: platformCode } } : {});
 		this.name = 'PlatformRefused';
-		this.code = code;
+		this.platformCode = platformCode;
 		this.retryable = retryable;
 	}
 }
@@ -104,7 +107,10 @@ export interface QueuedReply {
 	conversationId: string;
 	body: string;
 	deliveryState: DeliveryState;
-	deliveryError: string | null;
+	/** Why it was not delivered, a stable code (src/lib/delivery-errors.ts); null unless failed. */
+	deliveryError: DeliveryErrorCode | null;
+	/** The code's parameters and the technical detail, in English; null unless failed. */
+	deliveryErrorDetail: Omit<DeliveryError, 'code'> | null;
 	sentAt: string;
 	/** False when the key had been used before and this is the earlier reply. */
 	created: boolean;
@@ -113,11 +119,24 @@ export interface QueuedReply {
 export const REPLY_REFUSALS = ['not_found', 'empty', 'too_long', 'window_closed', 'no_customer_message', 'disconnected', 'key_reused'] as const;
 export type ReplyRefusal = (typeof REPLY_REFUSALS)[number];
 
-/** A reply that cannot be queued, with a sentence the agent can read. */
-export class ReplyRefused extends Error {
+const REPLY_REFUSAL_STATUS: Record<ReplyRefusal, number> = {
+	not_found: 404,
+	empty: 422,
+	too_long: 422,
+	window_closed: 422,
+	no_customer_message: 422,
+	disconnected: 409,
+	key_reused: 409
+};
+
+/**
+ * A reply that cannot be queued. `reason` is the code the inbox words in English or Thai
+ * (src/lib/components/inbox/labels.ts); the message is an English sentence for API clients.
+ */
+export class ReplyRefused extends DomainError<ReplyRefusal> {
 	readonly reason: ReplyRefusal;
 	constructor(reason: ReplyRefusal, message: string) {
-		super(message);
+		super(REPLY_REFUSAL_STATUS[reason], reason, message);
 		this.name = 'ReplyRefused';
 		this.reason = reason;
 	}
@@ -129,11 +148,20 @@ export type RetriedReply = Omit<QueuedReply, 'created'>;
 export const RETRY_REFUSALS = ['not_found', 'not_failed', 'window_closed', 'no_customer_message', 'disconnected'] as const;
 export type RetryRefusal = (typeof RETRY_REFUSALS)[number];
 
-/** A failed message that cannot be sent again now, with a sentence the agent can read. */
-export class RetryRefused extends Error {
+// A retry is refused because of the message's state now, not because of what was sent: 409 throughout.
+const RETRY_REFUSAL_STATUS: Record<RetryRefusal, number> = {
+	not_found: 404,
+	not_failed: 409,
+	window_closed: 409,
+	no_customer_message: 409,
+	disconnected: 409
+};
+
+/** A failed message that cannot be sent again now; `reason` is worded by the inbox, the message is for API clients. */
+export class RetryRefused extends DomainError<RetryRefusal> {
 	readonly reason: RetryRefusal;
 	constructor(reason: RetryRefusal, message: string) {
-		super(message);
+		super(RETRY_REFUSAL_STATUS[reason], reason, message);
 		this.name = 'RetryRefused';
 		this.reason = reason;
 	}

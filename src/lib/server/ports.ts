@@ -2,7 +2,9 @@
  * Ports: small interfaces that code in src/lib needs at run time and that server/ fills in at
  * start-up from collab/ and connectors/ (arrows point down; nothing here imports them).
  */
-import type { ConversationMeta, DeliveryState, WindowMessage } from '../conversation-doc.ts';
+import type { ConversationMeta, DeliveryState, Note, WindowMessage } from '../conversation-doc.ts';
+import type { DeliveryError } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Who is writing into a live document from the server side. Every server-side change carries one
@@ -50,13 +52,64 @@ export interface LiveDocuments {
 		conversationId: string,
 		messageId: string,
 		state: DeliveryState,
-		reason: string | null,
+		reason: DeliveryError | null,
 		origin: LiveOrigin
 	): Promise<void>;
 	/** Empties the shared draft for everyone, e.g. once the reply command is accepted. */
 	clearDraft(workspaceId: string, conversationId: string, origin: LiveOrigin): Promise<void>;
 	/** Mirrors status, snooze, assignee or labels changed outside the document (REST, AI, rules). */
 	setMeta(workspaceId: string, conversationId: string, patch: LiveMetaPatch, origin: LiveOrigin): Promise<void>;
+	/**
+	 * Shows a note written outside the document (the notes command, e.g. a supervisor's) at its
+	 * time's place; idempotent by note id, a copy that differs from `note` is replaced.
+	 */
+	appendNote(workspaceId: string, conversationId: string, note: Note, origin: LiveOrigin): Promise<void>;
+	/**
+	 * Removes deleted history (retention) from the live document and its stored state: every
+	 * message and note that is no longer a row, content included, so the stored Yjs state no
+	 * longer holds it. Works whether or not the document is open; resolves once it is stored.
+	 */
+	purge(workspaceId: string, conversationId: string): Promise<void>;
+	/**
+	 * Opens the AI's span in the shared draft, for one streamed answer written with origin
+	 * `{ source: 'ai' }`: every agent watching sees the text arrive, the AI's caret, and the document's
+	 * `ai` state (src/lib/ai-draft-doc.ts). Unlike the other methods this is not a mirror of a row:
+	 * the draft is live state only, and nothing of it is stored elsewhere.
+	 */
+	openAiDraft(workspaceId: string, conversationId: string, options: AiDraftOptions): Promise<AiDraftWriter>;
+}
+
+export interface AiDraftOptions {
+	/** The agent who asked, shown to the others. */
+	requestedBy: { id: string; name: string };
+	/** The platform's longest message: the span stops growing there. */
+	maxLength: number;
+}
+
+/** How an AI draft ended; see `AiDraftWriter.finish`. */
+export type AiDraftOutcome =
+	| { type: 'done' }
+	/** An agent pressed Stop: the text so far stays. */
+	| { type: 'stopped' }
+	/** An agent edited inside the AI's text: it is theirs now. */
+	| { type: 'taken_over' }
+	/** Ollama failed: the text so far stays, marked `interrupted` (or the empty span goes, marked `failed`). */
+	| { type: 'failed'; reason: string };
+
+/** One AI draft being written into a live document. */
+export interface AiDraftWriter {
+	/**
+	 * Aborts with reason `'taken_over'` when an agent edits inside the AI's text or deletes it, or
+	 * `'stopped'` when an agent asks it to stop through the document (on any instance).
+	 */
+	readonly cancelled: AbortSignal;
+	/** Appends a piece of the answer; resolves false once the span is as long as the platform allows. */
+	append(text: string): Promise<boolean>;
+	/**
+	 * Ends the draft: the AI's caret goes, the `ai` state says how it ended. On `done` the text is
+	 * replaced by `finalText(text)` when that differs (quotes, a speaker label, a cut at a sentence end).
+	 */
+	finish(outcome: AiDraftOutcome, finalText?: (text: string) => string): Promise<void>;
 }
 
 /** Messages for one conversation's window, in any order; see `LiveDocuments.appendMessages`. */
@@ -68,11 +121,28 @@ export interface LiveAppend {
 }
 
 /** The conversation does not exist in the workspace a writer named. */
-export class LiveDocumentNotFound extends Error {
+export class LiveDocumentNotFound extends DomainError<'not_found'> {
 	readonly reason = 'not_found' as const;
 	constructor(conversationId: string) {
-		super(`Conversation ${conversationId} not found in this workspace`);
+		super(404, 'not_found', `Conversation ${conversationId} not found in this workspace`);
 	}
+}
+
+/**
+ * Whose access was just taken away or changed: one user (signed out, session or API token gone,
+ * role changed, removed from a workspace, account deleted) or everyone in one workspace (closed
+ * for deletion).
+ */
+export type AccessChange = { type: 'user'; userId: string } | { type: 'workspace'; workspaceId: string };
+
+/**
+ * Told about every access change, after it is committed, so that what was decided once per open
+ * connection (the live documents' sockets) is decided again; implemented by collab/, which
+ * re-checks every open connection concerned on every instance (through Redis when configured)
+ * and closes it or makes it read-only. Never throws; the re-check runs in the background.
+ */
+export interface AccessChanges {
+	accessChanged(change: AccessChange): void;
 }
 
 export interface Ports {

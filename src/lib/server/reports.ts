@@ -7,10 +7,11 @@ import type { WorkspaceScope } from './scope.ts';
  * times, per agent and per platform, over a period counted in the workspace's own time zone.
  *
  * First response time is measured from the messages themselves — the first customer message of a
- * conversation to the first agent or AI reply after it (a failed delivery is no reply) — rather
- * than from conversations.first_response_at, which the pipeline sets to the send time, and also
- * for a seller's own message that came before any customer wrote. A first response belongs to the
- * period it was given in. Resolution time runs from the conversation's start to a change of status
+ * conversation to the first agent or AI reply after it (a failed delivery is no reply) — not from
+ * conversations.first_response_at: that column is a marker for the inbox list, set once by the
+ * pipeline when the first seller message is sent (outbox) or echoed from the platform (ingest), and
+ * it says nothing of which customer message was waiting. A first response belongs to the period it
+ * was given in. Resolution time runs from the conversation's start to a change of status
  * to resolved, counted once per conversation (its last resolution in the period).
  *
  * Every figure is a SQL aggregate over an index range of one workspace; the statements run side by

@@ -1,5 +1,6 @@
 import type { Queryable } from './db.ts';
 import type { Principal } from './auth/principal.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Every access decision about a workspace is made here, and every read or write of workspace data
@@ -13,8 +14,10 @@ export type Role = (typeof ROLES)[number];
 export const PERMISSIONS = {
 	/** See conversations, messages, notes, orders, dashboards. */
 	read: ['owner', 'admin', 'agent', 'supervisor'],
-	/** Reply, assign, note, change status and labels, co-edit drafts. */
+	/** Reply, assign, change status and labels, co-edit drafts. */
 	converse: ['owner', 'admin', 'agent'],
+	/** Write internal notes and @mention members: coaching, which supervisors do too. */
+	note: ['owner', 'admin', 'agent', 'supervisor'],
 	/** Invite and remove members, change roles. */
 	manageMembers: ['owner', 'admin'],
 	/** Connect and disconnect platforms, canned responses, workspace settings. */
@@ -28,10 +31,10 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 /** Why access was refused. `not_found` hides whether the workspace exists at all. */
-export class AccessDenied extends Error {
+export class AccessDenied extends DomainError<'not_found' | 'forbidden'> {
 	readonly reason: 'not_found' | 'forbidden';
-	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Forbidden') {
-		super(message);
+	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Your role cannot do this') {
+		super(reason === 'not_found' ? 404 : 403, reason, message);
 		this.reason = reason;
 	}
 }
@@ -80,7 +83,10 @@ export async function scopeFor(db: Queryable, principal: Principal, workspaceId:
 	return makeScope(principal, workspaceId, rows[0].role);
 }
 
-/** The workspace a principal works in when none is named: its token's, its session's, or its first. */
+/**
+ * The workspace a principal works in when none is named: its token's, its session's, else the one
+ * its user last opened (users.last_workspace_id), else its oldest membership.
+ */
 export async function defaultScope(db: Queryable, principal: Principal): Promise<WorkspaceScope | null> {
 	if (principal.workspaceId) {
 		try {
@@ -90,7 +96,8 @@ export async function defaultScope(db: Queryable, principal: Principal): Promise
 		}
 	}
 	const { rows } = await db.query<{ workspace_id: string; role: Role }>(
-		'select workspace_id, role from memberships where user_id = $1 order by created_at limit 1',
+		`select m.workspace_id, m.role from memberships m join users u on u.id = m.user_id
+		  where m.user_id = $1 order by m.workspace_id = u.last_workspace_id desc nulls last, m.created_at limit 1`,
 		[principal.userId]
 	);
 	return rows[0] ? makeScope(principal, rows[0].workspace_id, rows[0].role) : null;

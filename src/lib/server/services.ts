@@ -3,6 +3,7 @@ import type { Config } from './env.ts';
 import type { KeyRing } from './crypto.ts';
 import type { Ports } from './ports.ts';
 import type { Platforms } from './platforms.ts';
+import type { Mailer } from './mail/mailer.ts';
 
 /**
  * What server/ builds at start-up and hands to the SvelteKit routes. The routes are bundled by
@@ -17,6 +18,8 @@ export interface Services extends Ports {
 	databaseKind: 'postgres' | 'embedded';
 	/** Connectors and the webhook pipeline, as the routes see them (connectors/pipeline). */
 	platforms: Platforms;
+	/** Where account mail goes: SMTP when SMTP_URL is set, else the log (src/lib/server/mail). */
+	mailer: Mailer;
 }
 
 const KEY = Symbol.for('chatmai.services');
@@ -30,6 +33,12 @@ export function services(): Services {
 	const s = (globalThis as Holder)[KEY];
 	if (!s) throw new Error('ChatMai services are not started: run the app through server/index.ts (npm start)');
 	return s;
+}
+
+/** The public origin links in mail start with: ORIGIN when set, else the request's own. */
+export function mailContext(requestOrigin: string): { mailer: Mailer; origin: string } {
+	const { mailer, config } = services();
+	return { mailer, origin: config.origin ?? requestOrigin };
 }
 
 export function clearServices(): void {

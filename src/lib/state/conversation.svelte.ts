@@ -20,6 +20,7 @@ import {
 	type Note,
 	type PresenceUser
 } from '$lib/conversation-doc';
+import { AI_FIELD, dismissAiDraft, markAiDraftStale, readAiDraft, requestAiStop, type AiDraftStatus } from '$lib/ai-draft-doc';
 import type { HistoryMessage, MessagePage } from '$lib/server/messages';
 import type { ApiClient } from '$lib/components/inbox/api';
 
@@ -69,8 +70,11 @@ export class LiveConversation {
 	notes: Note[] = $state([]);
 	window: LiveMessage[] = $state([]);
 	draftEmpty = $state(true);
-	draftLength = $state(0);
+	/** The shared draft as plain text, as it would be sent (the composer counts it against the platform's limits). */
+	draftBody = $state('');
 	peers: Peer[] = $state([]);
+	/** Whether the AI is writing into the draft, or stopped before finishing (the document's `ai` map). */
+	aiDraft: AiDraftStatus = $state({ state: 'idle', byName: null, reason: null, at: null });
 
 	/** Older messages from REST, oldest first. */
 	history: HistoryMessage[] = $state([]);
@@ -112,7 +116,7 @@ export class LiveConversation {
 		const readDraft = () => {
 			const text = draftText(this.doc);
 			this.draftEmpty = text.length === 0;
-			this.draftLength = [...text].length;
+			this.draftBody = text;
 		};
 		const watch = (type: Y.AbstractType<any>, fn: () => void, deep = false) => {
 			if (deep) type.observeDeep(fn);
@@ -125,7 +129,10 @@ export class LiveConversation {
 		watch(shared.messages, readWindow);
 		watch(shared.delivery, readWindow);
 		watch(shared.draft, readDraft, true);
+		const readAi = () => (this.aiDraft = readAiDraft(this.doc));
+		watch(this.doc.getMap(AI_FIELD), readAi);
 		const read = () => {
+			readAi();
 			readMetaPart();
 			readLabelsPart();
 			readNotesPart();
@@ -229,6 +236,25 @@ export class LiveConversation {
 
 	addNote(body: string, mentions: string[], author: { id: string; name: string }): void {
 		if (!this.readOnly) addNote(this.doc, { body, mentions, authorId: author.id, authorName: author.name });
+	}
+
+	/** Closes the notice of an AI draft that stopped before finishing. */
+	dismissAiDraft(): void {
+		if (!this.readOnly) dismissAiDraft(this.doc);
+	}
+
+	/**
+	 * Stops the AI writing the draft (the server holding the stream sees it in the document). When
+	 * no server answers within `staleMs` (its process died mid-stream), the text is marked
+	 * interrupted instead.
+	 */
+	stopAiDraft(staleMs = 5000): void {
+		if (this.readOnly || this.aiDraft.state !== 'writing') return;
+		const at = this.aiDraft.at;
+		requestAiStop(this.doc);
+		setTimeout(() => {
+			if (at && !this.readOnly && this.provider) markAiDraftStale(this.doc, at);
+		}, staleMs);
 	}
 
 	/** The draft as the text that will be sent. */

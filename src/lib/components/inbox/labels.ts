@@ -1,34 +1,25 @@
 import type { PlainKey } from '$lib/i18n';
+import type { ConversationStatus } from '$lib/conversation-doc';
 
 /** Catalog keys for values that come from the API, so that every one is translated. */
 
-/** Brand names, never translated (like the language names). */
-const PLATFORM_NAMES: Record<string, string> = {
-	facebook: 'Messenger',
-	instagram: 'Instagram',
-	line: 'LINE',
-	shopee: 'Shopee',
-	lazada: 'Lazada',
-	tiktok: 'TikTok Shop'
-};
-
-/** The platform's own name; `unknown` (already translated) for anything else. */
-export function platformName(platform: string, unknown: string): string {
-	return PLATFORM_NAMES[platform] ?? unknown;
-}
+/** Brand names are never translated (like the language names): they come from the platform facts. */
+export { platformName } from '$lib/platforms';
 
 const STATUS_KEYS = {
 	open: 'conversation.status.open',
 	pending: 'conversation.status.pending',
 	snoozed: 'conversation.status.snoozed',
 	resolved: 'conversation.status.resolved'
-} as const satisfies Record<string, PlainKey>;
+} as const satisfies Record<ConversationStatus, PlainKey>;
 
-export function statusKey(status: keyof typeof STATUS_KEYS): PlainKey {
+export function statusKey(status: ConversationStatus): PlainKey {
 	return STATUS_KEYS[status];
 }
 
+/** Every ReplyRefused / RetryRefused code (src/lib/server/platforms.ts), worded here: the server's English `message` is for API clients. */
 const REFUSAL_KEYS: Record<string, PlainKey> = {
+	not_found: 'conversation.send.error.notFound',
 	empty: 'conversation.send.error.empty',
 	too_long: 'conversation.send.error.tooLong',
 	window_closed: 'conversation.send.error.windowClosed',

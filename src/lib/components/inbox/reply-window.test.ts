@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDateTime, formatNumber, translator, type Locale } from '$lib/i18n';
-import { replyWindowState, windowNotice } from './reply-window';
+import { replyWindowState } from '$lib/platforms';
+import { windowNotice } from './reply-window';
 
 const messenger = { replyWindowHours: 24, extendedReplyWindowHours: 7 * 24 };
 const line = { replyWindowHours: null, extendedReplyWindowHours: null };

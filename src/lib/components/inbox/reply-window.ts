@@ -1,39 +1,15 @@
 import type { Translate } from '$lib/i18n';
-import type { ReplyRules } from './types';
+import type { WindowState } from '$lib/platforms';
 
 /**
- * Where a conversation stands in its platform's reply window, and the sentence the composer shows
- * before sending. Mirrors connectors/shared/policy.ts `replyWindow` (which decides on the server):
- * the normal window, then the tagged one (Meta's HUMAN_AGENT) where the platform has it.
+ * The sentence the composer shows before sending, for where a conversation stands in its platform's
+ * reply window. The state comes from `replyWindowState` in $lib/platforms, the rule the server
+ * applies too (connectors/shared/policy.ts).
  */
 
 const HOUR_MS = 3_600_000;
 /** Below this many hours left, the composer says that the window is about to close. */
 export const CLOSES_SOON_HOURS = 6;
-
-export type WindowState =
-	| { kind: 'none' }
-	| { kind: 'no_customer' }
-	| { kind: 'open'; closes: number; hours: number }
-	| { kind: 'extended'; closes: number; hours: number; extendedHours: number }
-	| { kind: 'closed'; closes: number; hours: number };
-
-type Rules = Pick<ReplyRules, 'replyWindowHours' | 'extendedReplyWindowHours'>;
-
-export function replyWindowState(rules: Rules, lastCustomerMessageAt: string | null, now: number): WindowState {
-	const hours = rules.replyWindowHours;
-	if (hours === null) return { kind: 'none' };
-	if (!lastCustomerMessageAt) return { kind: 'no_customer' };
-	const last = Date.parse(lastCustomerMessageAt);
-	const closes = last + hours * HOUR_MS;
-	if (closes > now) return { kind: 'open', closes, hours };
-	const extendedHours = rules.extendedReplyWindowHours;
-	if (extendedHours !== null && last + extendedHours * HOUR_MS > now) {
-		return { kind: 'extended', closes: last + extendedHours * HOUR_MS, hours, extendedHours };
-	}
-	const total = extendedHours ?? hours;
-	return { kind: 'closed', closes: last + total * HOUR_MS, hours: total };
-}
 
 export interface NoticeFormat {
 	t: Translate;

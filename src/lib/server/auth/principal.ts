@@ -1,5 +1,5 @@
 import type { Queryable } from '../db.ts';
-import { isApiToken, validateApiToken } from './api-tokens.ts';
+import { apiTokenById, isApiToken, validateApiToken } from './api-tokens.ts';
 import { sessionById, validateSession, type SessionOptions } from './session.ts';
 import { COLLAB_TICKET_PREFIX, readCollabTicket } from './collab-ticket.ts';
 
@@ -54,4 +54,23 @@ export async function authenticate(db: Queryable, token: string | null | undefin
 		workspaceId: result.session.workspaceId,
 		refreshedUntil: result.refreshed ? result.session.expiresAt : undefined
 	};
+}
+
+/**
+ * Checks again, by its id, the credential a principal was authenticated with earlier (an open
+ * live document connection, after an access change): the principal as it stands now, or null when
+ * the session or API token is gone. A collab ticket is not re-read (it lives 5 minutes); the
+ * session it named is.
+ */
+export async function reauthenticate(db: Queryable, principal: Principal): Promise<Principal | null> {
+	if (principal.kind === 'api_token') {
+		const owner = await apiTokenById(db, principal.credentialId);
+		return owner && owner.userId === principal.userId
+			? { kind: 'api_token', userId: owner.userId, email: owner.email, name: owner.name, locale: owner.locale, credentialId: owner.tokenId, workspaceId: owner.workspaceId }
+			: null;
+	}
+	const result = await sessionById(db, principal.credentialId);
+	return result && result.user.id === principal.userId
+		? { kind: 'session', userId: result.user.id, email: result.user.email, name: result.user.name, locale: result.user.locale, credentialId: result.session.id, workspaceId: result.session.workspaceId }
+		: null;
 }

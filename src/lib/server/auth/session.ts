@@ -1,5 +1,6 @@
 import { randomToken, safeEqual, sha256Hex } from '../crypto.ts';
 import type { Queryable } from '../db.ts';
+import { accessChanged } from '../access-changes.ts';
 
 /**
  * Sessions as Lucia's site documents them (lucia-auth.com, "Sessions"): the client holds
@@ -105,17 +106,31 @@ export async function sessionById(db: Queryable, id: string): Promise<ValidatedS
 	};
 }
 
+/**
+ * Ends a session. Live document connections opened with it are closed (the access change is
+ * announced; call this outside a transaction, or just before its commit).
+ */
 export async function invalidateSession(db: Queryable, sessionId: string): Promise<void> {
-	await db.query('delete from sessions where id = $1', [sessionId]);
+	const { rows } = await db.query<{ user_id: string }>('delete from sessions where id = $1 returning user_id', [sessionId]);
+	if (rows[0]) accessChanged({ type: 'user', userId: rows[0].user_id });
 }
 
-/** Signs a user out everywhere (password change, account deletion), optionally keeping one session. */
+/**
+ * Signs a user out everywhere (password change or reset, account deletion), optionally keeping
+ * one session; their live document connections on the other sessions are closed.
+ */
 export async function invalidateUserSessions(db: Queryable, userId: string, exceptSessionId?: string): Promise<void> {
 	await db.query('delete from sessions where user_id = $1 and id is distinct from $2', [userId, exceptSessionId ?? null]);
+	accessChanged({ type: 'user', userId });
 }
 
+/** Switches the session's workspace and remembers it as its user's last (where the next login opens). */
 export async function setSessionWorkspace(db: Queryable, sessionId: string, workspaceId: string): Promise<void> {
-	await db.query('update sessions set workspace_id = $2 where id = $1', [sessionId, workspaceId]);
+	await db.query(
+		`with s as (update sessions set workspace_id = $2 where id = $1 returning user_id)
+		 update users set last_workspace_id = $2 where id in (select user_id from s)`,
+		[sessionId, workspaceId]
+	);
 }
 
 export async function deleteExpiredSessions(db: Queryable): Promise<number> {

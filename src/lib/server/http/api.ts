@@ -1,66 +1,38 @@
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { ZodError, type ZodType } from 'zod';
-import { AccessDenied, defaultScope, scopeFor, type Permission, type WorkspaceScope } from '../scope.ts';
-import { AccountError } from '../accounts.ts';
-import { RateLimited } from '../auth/throttle.ts';
+import { defaultScope, scopeFor, type Permission, type WorkspaceScope } from '../scope.ts';
+import { DomainError, errorBody, isDomainError } from '../errors.ts';
 import { isDatabaseUnavailable } from '../db.ts';
 import { services } from '../services.ts';
 import type { Principal } from '../auth/principal.ts';
 import { errorMessage, logger } from '../log.ts';
+import { BodyTooLarge, findNul, readBody } from './request.ts';
 
 const log = logger('api');
 
-/** An error with the HTTP status and stable code the API answers with. */
-export class ApiError extends Error {
-	readonly status: number;
-	readonly code: string;
-	readonly details?: unknown;
+/** A refusal made by the HTTP layer itself (bad body, no credentials): a DomainError like the services' own. */
+export class ApiError extends DomainError {
 	constructor(status: number, code: string, message: string, details?: unknown) {
-		super(message);
-		this.status = status;
-		this.code = code;
-		this.details = details;
+		super(status, code, message, { details });
 	}
 }
 
-const accountStatus: Record<AccountError['reason'], [number, string]> = {
-	email_taken: [409, 'An account with this e-mail already exists'],
-	invalid_credentials: [401, 'Wrong e-mail or password'],
-	invite_invalid: [404, 'This invitation is not valid any more'],
-	last_owner: [409, 'A workspace needs at least one owner'],
-	not_allowed: [403, 'Your role cannot do this'],
-	already_member: [409, 'You are already a member of this workspace']
-};
+export { errorBody };
 
-export function errorBody(code: string, message: string, details?: unknown) {
-	return { error: { code, message, ...(details ? { details } : {}) } };
-}
-
-/** Turns any error into the API's JSON error answer. */
+/**
+ * Turns any error into the API's JSON error answer: every DomainError, from whichever copy of
+ * src/lib threw it (src/lib/server/errors.ts), by its own status and code; anything else is a 500.
+ */
 export function toErrorResponse(error: unknown, path: string): Response {
-	if (error instanceof ApiError) {
+	if (isDomainError(error)) {
+		const headers = new Headers(error.headers);
 		// A 413 leaves the rest of the body unread: close the connection rather than reuse it.
-		const headers = error.status === 413 ? { connection: 'close' } : undefined;
+		if (error.status === 413) headers.set('connection', 'close');
 		return json(errorBody(error.code, error.message, error.details), { status: error.status, headers });
 	}
 	if (error instanceof ZodError) {
 		const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 		return json(errorBody('invalid_input', 'Some fields are not valid', details), { status: 400 });
-	}
-	if (error instanceof AccessDenied) {
-		return error.reason === 'not_found'
-			? json(errorBody('not_found', 'Not found'), { status: 404 })
-			: json(errorBody('forbidden', 'Your role cannot do this'), { status: 403 });
-	}
-	if (error instanceof AccountError) {
-		const [status, message] = accountStatus[error.reason];
-		return json(errorBody(error.reason, message), { status });
-	}
-	if (error instanceof RateLimited) {
-		return json(errorBody('rate_limited', 'Too many attempts. Try again later.'), {
-			status: 429,
-			headers: { 'retry-after': String(error.retryAfterSeconds) }
-		});
 	}
 	if (isDatabaseUnavailable(error)) {
 		log.warn('database_unavailable', { path });
@@ -88,17 +60,24 @@ export function api(fn: (event: RequestEvent) => Promise<Response | unknown>): R
 /** @default 64 KiB */
 export const DEFAULT_JSON_LIMIT = 64 * 1024;
 
-/** Reads a JSON body: 413 when too large, 400 when malformed or not matching `schema`. */
+/** Reads a JSON body: 413 when too large (declared or chunked), 400 when malformed, holding U+0000, or not matching `schema`. */
 export async function readJson<T>(event: RequestEvent, schema: ZodType<T>, maxBytes = DEFAULT_JSON_LIMIT): Promise<T> {
-	const declared = Number(event.request.headers.get('content-length') ?? '0');
-	if (declared > maxBytes) throw new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes`);
-	const buffer = new Uint8Array(await event.request.arrayBuffer());
-	if (buffer.byteLength > maxBytes) throw new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes} bytes`);
+	let buffer: Uint8Array;
+	try {
+		buffer = await readBody(event.request, maxBytes);
+	} catch (error) {
+		if (error instanceof BodyTooLarge) throw new ApiError(413, 'payload_too_large', error.message);
+		throw error;
+	}
 	let value: unknown;
 	try {
 		value = JSON.parse(new TextDecoder().decode(buffer));
 	} catch {
 		throw new ApiError(400, 'malformed_json', 'The body is not valid JSON');
+	}
+	const nul = findNul(value);
+	if (nul !== null) {
+		throw new ApiError(400, 'invalid_input', 'Some fields are not valid', [{ path: nul, message: 'must not contain the character U+0000' }]);
 	}
 	return schema.parse(value);
 }

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import * as Y from 'yjs';
+import { draftText, parseConversationDocName } from '../../conversation-doc.ts';
 import type { Queryable } from '../db.ts';
 import { audit } from '../audit.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -170,6 +172,7 @@ async function* exportChunks(pool: pg.Pool, scope: WorkspaceScope): AsyncGenerat
 			}
 			yield ']';
 		}
+		yield* draftsSection(client, scope.workspaceId);
 		yield '}\n';
 		await client.query('commit');
 		open = false;
@@ -181,6 +184,42 @@ async function* exportChunks(pool: pg.Pool, scope: WorkspaceScope): AsyncGenerat
 		if (open) await client.query('rollback').catch(() => {});
 		client.release();
 	}
+}
+
+/**
+ * The shared reply drafts, which live only in the conversations' stored Yjs documents: one entry
+ * per conversation whose draft is not empty, as plain text (what Send would send).
+ */
+async function* draftsSection(client: pg.PoolClient, workspaceId: string): AsyncGenerator<string, void, undefined> {
+	yield ',"drafts":[';
+	let cursor = '';
+	let first = true;
+	for (;;) {
+		const page = await client.query<{ name: string; state: Buffer; updated_at: Date }>(
+			`select name, state, updated_at from collab_documents where workspace_id = $1 and name > $2 order by name limit 100`,
+			[workspaceId, cursor]
+		);
+		for (const row of page.rows) {
+			const conversationId = parseConversationDocName(row.name);
+			if (!conversationId) continue;
+			const doc = new Y.Doc();
+			let text = '';
+			try {
+				Y.applyUpdate(doc, row.state);
+				text = draftText(doc);
+			} catch (error) {
+				log.warn('export_draft_unreadable', { workspace_id: workspaceId, document: row.name, error: errorMessage(error) });
+			} finally {
+				doc.destroy();
+			}
+			if (!text.trim()) continue;
+			yield (first ? '' : ',') + JSON.stringify({ conversationId, text, updatedAt: row.updated_at });
+			first = false;
+		}
+		if (page.rows.length < 100) break;
+		cursor = page.rows.at(-1)!.name;
+	}
+	yield ']';
 }
 
 /** Reads a whole workspace export into a string (tests, the admin CLI, small workspaces). */

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import { errorMessage, logger, type Logger } from '../log.ts';
 import { runRetention, withPrivacyLock, type RetentionReport } from './retention.ts';
 import { purgePendingWorkspaces, purgeWorkspace, type PurgeResult } from './deletion.ts';
+import { purgeDocuments } from './documents.ts';
+import type { LiveDocuments } from '../ports.ts';
 
 /**
  * The privacy jobs: every `intervalMs` (hourly), purge the workspaces whose deletion was requested,
@@ -14,6 +16,8 @@ import { purgePendingWorkspaces, purgeWorkspace, type PurgeResult } from './dele
 
 export interface PrivacyJobsOptions {
 	db: pg.Pool;
+	/** The collab server's writer, so purged history leaves open and stored live documents alike. @default stored states only */
+	live?: Pick<LiveDocuments, 'purge'>;
 	/** @default logger('privacy') */
 	log?: Logger;
 	/** @default 3_600_000 (one hour) */
@@ -35,7 +39,7 @@ export interface PrivacyJobs {
 }
 
 /** One round: pending workspace purges first (the 30-day promise), then retention. */
-export async function runPrivacyRound(db: pg.Pool, log: Logger = logger('privacy')): Promise<PrivacyRun | null> {
+export async function runPrivacyRound(db: pg.Pool, log: Logger = logger('privacy'), live?: Pick<LiveDocuments, 'purge'>): Promise<PrivacyRun | null> {
 	const result = await withPrivacyLock(db, async (client) => {
 		const purged = await purgePendingWorkspaces(client);
 		const retention = await runRetention(client);
@@ -46,13 +50,17 @@ export async function runPrivacyRound(db: pg.Pool, log: Logger = logger('privacy
 		return null;
 	}
 	const { retention } = result;
+	// After the lock's client is released: the collab server loads documents through the pool.
+	const documents = await purgeDocuments(db, live, retention.purgedConversations);
 	log.info('privacy_round', {
+		documents,
 		purged_workspaces: result.purged.length,
 		messages: retention.messages,
 		conversations: retention.conversations,
 		notes: retention.notes,
 		contacts: retention.contacts,
 		inbound_events: retention.inboundEvents,
+		quarantined_webhooks: retention.quarantinedWebhooks,
 		sessions: retention.sessions,
 		rate_limits: retention.rateLimits,
 		invitations: retention.invitations,
@@ -67,7 +75,7 @@ export function startPrivacyJobs(options: PrivacyJobsOptions): PrivacyJobs {
 	let stopped = false;
 
 	const runNow = (): Promise<PrivacyRun | null> => {
-		running ??= runPrivacyRound(options.db, log)
+		running ??= runPrivacyRound(options.db, log, options.live)
 			.catch((error) => {
 				log.error('privacy_round_failed', { error: errorMessage(error) });
 				return null;

@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import { deleteExpiredSessions } from '../auth/session.ts';
+import { deleteExpiredEmailTokens } from '../email-tokens.ts';
 import type { Queryable } from '../db.ts';
+import type { PurgedConversation } from './documents.ts';
 
 /**
  * Data retention (privacy policy §5: "Conversation history is retained for up to 12 months").
@@ -48,9 +50,16 @@ export interface WorkspaceRetentionCounts {
 export interface RetentionReport extends WorkspaceRetentionCounts {
 	workspaces: number;
 	inboundEvents: number;
+	/** Signed webhook bodies that were never replayed, past the longest retention. */
+	quarantinedWebhooks: number;
 	sessions: number;
 	rateLimits: number;
 	dryRun: boolean;
+	/**
+	 * Conversations that keep living but lost messages or notes: their live documents must be
+	 * rewritten (`purgeDocuments` in ./documents.ts), after the privacy lock is released.
+	 */
+	purgedConversations: PurgedConversation[];
 }
 
 function emptyCounts(): WorkspaceRetentionCounts {
@@ -61,14 +70,24 @@ function emptyCounts(): WorkspaceRetentionCounts {
  * One bounded delete of rows matching `from` (a `table where …` clause whose parameters are
  * `values`), repeated until fewer than a batch is left. Rows are taken `for update skip locked`.
  */
-async function deleteInBatches(db: Queryable, table: string, key: string, from: string, values: unknown[], batchSize: number): Promise<number> {
+async function deleteInBatches(
+	db: Queryable,
+	table: string,
+	key: string,
+	from: string,
+	values: unknown[],
+	batchSize: number,
+	/** Collects the `conversation_id` of every deleted row. */
+	touched?: Set<string>
+): Promise<number> {
 	let total = 0;
 	const limit = `$${values.length + 1}`;
 	for (;;) {
-		const { rowCount } = await db.query(
-			`delete from ${table} where ${key} in (select ${key} from ${from} limit ${limit} for update skip locked)`,
+		const { rowCount, rows } = await db.query<{ conversation_id: string }>(
+			`delete from ${table} where ${key} in (select ${key} from ${from} limit ${limit} for update skip locked)${touched ? ' returning conversation_id' : ''}`,
 			[...values, batchSize]
 		);
+		if (touched) for (const row of rows) touched.add(row.conversation_id);
 		total += rowCount ?? 0;
 		if ((rowCount ?? 0) < batchSize) return total;
 	}
@@ -109,7 +128,10 @@ export async function purgeWorkspaceHistory(
 	db: Queryable,
 	workspaceId: string,
 	retentionDays: number,
-	options: Pick<RetentionOptions, 'batchSize' | 'dryRun'> = {}
+	options: Pick<RetentionOptions, 'batchSize' | 'dryRun'> & {
+		/** Receives the ids of surviving conversations that lost messages or notes (their documents need a rewrite). */
+		touched?: Set<string>;
+	} = {}
 ): Promise<WorkspaceRetentionCounts> {
 	const batch = options.batchSize ?? 1000;
 	const days = Math.min(Math.max(1, Math.floor(retentionDays)), MAX_RETENTION_DAYS);
@@ -126,8 +148,9 @@ export async function purgeWorkspaceHistory(
 		counts.notifications = await count(db, OLD.notifications, [workspaceId, notificationDays]);
 		return counts;
 	}
-	counts.messages = await deleteInBatches(db, 'messages', 'id', OLD.messages, args, batch);
-	counts.notes = await deleteInBatches(db, 'notes', 'id', OLD.notes, args, batch);
+	const touched = new Set<string>();
+	counts.messages = await deleteInBatches(db, 'messages', 'id', OLD.messages, args, batch, touched);
+	counts.notes = await deleteInBatches(db, 'notes', 'id', OLD.notes, args, batch, touched);
 	counts.outbox = await deleteInBatches(db, 'outbox', 'id', OLD.outbox, args, batch);
 	for (;;) {
 		const { rows } = await db.query<{ id: string }>(
@@ -135,6 +158,7 @@ export async function purgeWorkspaceHistory(
 			[...args, batch]
 		);
 		counts.conversations += rows.length;
+		for (const row of rows) touched.delete(row.id);
 		if (rows.length) {
 			// The live document holds the recent message window: it goes with its conversation.
 			const names = rows.map((r) => `conversation:${r.id}`);
@@ -143,27 +167,36 @@ export async function purgeWorkspaceHistory(
 		}
 		if (rows.length < batch) break;
 	}
+	for (const id of touched) options.touched?.add(id);
 	counts.contacts = await deleteInBatches(db, 'contacts', 'id', OLD.contacts, args, batch);
 	counts.invitations = await deleteInBatches(db, 'invitations', 'id', OLD.invitations, [workspaceId], batch);
 	counts.notifications = await deleteInBatches(db, 'notifications', 'id', OLD.notifications, [workspaceId, notificationDays], batch);
 	return counts;
 }
 
-/** Housekeeping that belongs to no workspace's history: webhook log, sessions, rate limits. */
-async function purgeHousekeeping(db: Queryable, batch: number, dryRun: boolean): Promise<Pick<RetentionReport, 'inboundEvents' | 'sessions' | 'rateLimits'>> {
+/** Housekeeping that belongs to no workspace's history: webhook log and quarantine, sessions, rate limits. */
+async function purgeHousekeeping(
+	db: Queryable,
+	batch: number,
+	dryRun: boolean
+): Promise<Pick<RetentionReport, 'inboundEvents' | 'quarantinedWebhooks' | 'sessions' | 'rateLimits'>> {
 	const events = `inbound_events where (processed_at is not null and processed_at < now() - make_interval(days => $1))
 		or received_at < now() - make_interval(days => $2)`;
 	const limits = `rate_limits where window_start < now() - make_interval(hours => $1)`;
+	const quarantined = `quarantined_webhooks where received_at < now() - make_interval(days => $1)`;
 	const eventArgs = [INBOUND_EVENT_DAYS, MAX_RETENTION_DAYS];
 	if (dryRun) {
 		return {
 			inboundEvents: await count(db, events, eventArgs),
+			quarantinedWebhooks: await count(db, quarantined, [MAX_RETENTION_DAYS]),
 			sessions: await count(db, `sessions where expires_at <= now()`, []),
 			rateLimits: await count(db, limits, [RATE_LIMIT_STALE_HOURS])
 		};
 	}
+	await deleteExpiredEmailTokens(db);
 	return {
 		inboundEvents: await deleteInBatches(db, 'inbound_events', 'id', events, eventArgs, batch),
+		quarantinedWebhooks: await deleteInBatches(db, 'quarantined_webhooks', 'id', quarantined, [MAX_RETENTION_DAYS], batch),
 		sessions: await deleteExpiredSessions(db),
 		rateLimits: await deleteInBatches(db, 'rate_limits', 'key', limits, [RATE_LIMIT_STALE_HOURS], batch)
 	};
@@ -177,10 +210,12 @@ export async function runRetention(db: Queryable, options: RetentionOptions = {}
 		`select id, retention_days from workspaces where deletion_requested_at is null and ($1::uuid is null or id = $1) order by id`,
 		[options.workspaceId ?? null]
 	);
-	const report: RetentionReport = { ...emptyCounts(), workspaces: rows.length, inboundEvents: 0, sessions: 0, rateLimits: 0, dryRun };
+	const report: RetentionReport = { ...emptyCounts(), workspaces: rows.length, inboundEvents: 0, quarantinedWebhooks: 0, sessions: 0, rateLimits: 0, dryRun, purgedConversations: [] };
 	for (const workspace of rows) {
-		const counts = await purgeWorkspaceHistory(db, workspace.id, workspace.retention_days, { batchSize: batch, dryRun });
+		const touched = new Set<string>();
+		const counts = await purgeWorkspaceHistory(db, workspace.id, workspace.retention_days, { batchSize: batch, dryRun, touched });
 		for (const key of Object.keys(counts) as (keyof WorkspaceRetentionCounts)[]) report[key] += counts[key];
+		for (const conversationId of touched) report.purgedConversations.push({ workspaceId: workspace.id, conversationId });
 	}
 	if (!options.historyOnly) Object.assign(report, await purgeHousekeeping(db, batch, dryRun));
 	return report;

@@ -19,6 +19,7 @@ export const load: LayoutServerLoad = async (event) => {
 		workspaces: workspaces.map(({ id, name, role }) => ({ id, name, role })),
 		can: {
 			converse: scope.can('converse'),
+			note: scope.can('note'),
 			manageMembers: scope.can('manageMembers'),
 			manageWorkspace: scope.can('manageWorkspace'),
 			useApi: scope.can('useApi')

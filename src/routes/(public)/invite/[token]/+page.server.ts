@@ -1,18 +1,31 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { acceptInvitation, AccountError, peekInvitation } from '$lib/server/accounts';
+import { acceptInvitation, isEmailVerified, peekInvitation } from '$lib/server/accounts';
 import { setSessionWorkspace } from '$lib/server/auth/session';
+import { sendVerification } from '$lib/server/email-verification';
 import { clientIp } from '$lib/server/http/request';
-import { services } from '$lib/server/services';
+import { mailContext, services } from '$lib/server/services';
 import { accountErrorMessage } from '$lib/i18n';
-import { failure } from '../../../form';
+import { accountRefusal, failure, refused } from '../../../form';
 import { loginUrl } from '../../../redirect';
 
 const usable = (token: string) => token.length >= 20 && token.length <= 100;
 
-export const load: PageServerLoad = async ({ params }) => {
-	const invitation = usable(params.token) ? await peekInvitation(services().db, params.token) : null;
-	return { invitation };
+/**
+ * The invitation, and for a signed-in user whether it is theirs to accept: `other_email` (bound to
+ * another address) or `unverified` (their address, not confirmed yet) say so before they try.
+ */
+export const load: PageServerLoad = async ({ params, locals }) => {
+	const { db } = services();
+	const found = usable(params.token) ? await peekInvitation(db, params.token) : null;
+	const invitation = found ? { workspaceName: found.workspaceName, role: found.role, email: found.email } : null;
+	let status: 'ok' | 'other_email' | 'unverified' = 'ok';
+	const principal = locals.principal;
+	if (found?.email && principal?.kind === 'session') {
+		if (principal.email.toLowerCase() !== found.email.toLowerCase()) status = 'other_email';
+		else if (!(await isEmailVerified(db, principal.userId))) status = 'unverified';
+	}
+	return { invitation, status };
 };
 
 export const actions: Actions = {
@@ -23,17 +36,25 @@ export const actions: Actions = {
 		const { db } = services();
 		let workspaceId: string;
 		try {
-			workspaceId = await acceptInvitation(
-				db,
-				event.params.token,
-				{ id: principal.userId, email: principal.email, name: principal.name, locale: principal.locale },
-				clientIp(event)
-			);
+			workspaceId = await acceptInvitation(db, event.params.token, { id: principal.userId }, clientIp(event));
 		} catch (error) {
-			if (error instanceof AccountError) return failure(400, {}, accountErrorMessage[error.reason]);
-			throw error;
+			const reason = accountRefusal(error);
+			if (reason) return failure(400, {}, accountErrorMessage[reason]);
+			return refused(error, {});
 		}
 		await setSessionWorkspace(db, principal.credentialId, workspaceId);
 		redirect(303, `/w/${workspaceId}/inbox`);
+	},
+
+	/** A new verification link that also joins this invitation's workspace once opened. */
+	resend: async (event) => {
+		const principal = event.locals.principal;
+		if (principal?.kind !== 'session') redirect(303, loginUrl(event.url.pathname));
+		const { db } = services();
+		const found = usable(event.params.token) ? await peekInvitation(db, event.params.token) : null;
+		if (!found) return failure(400, {}, 'invite.error.invalid');
+		const bound = found.email?.toLowerCase() === principal.email.toLowerCase();
+		await sendVerification(db, mailContext(event.url.origin), principal.userId, bound ? found.id : null);
+		return { resent: true };
 	}
 };

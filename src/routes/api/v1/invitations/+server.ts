@@ -1,8 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { api, readJson, requireScope } from '$lib/server/http/api';
-import { createInvitation, inviteInput, listInvitations } from '$lib/server/accounts';
+import { createInvitation, invitationUrl, inviteInput, listInvitations } from '$lib/server/accounts';
 import { clientIp } from '$lib/server/http/request';
-import { services } from '$lib/server/services';
+import { mailContext, services } from '$lib/server/services';
 
 export const GET = api(async (event) => {
 	const scope = await requireScope(event, 'manageMembers');
@@ -12,6 +12,7 @@ export const GET = api(async (event) => {
 export const POST = api(async (event) => {
 	const scope = await requireScope(event, 'manageMembers');
 	const input = await readJson(event, inviteInput);
-	const { token, invitation } = await createInvitation(services().db, scope, input, clientIp(event));
-	return json({ invitation, url: `${event.url.origin}/invite/${token}` }, { status: 201 });
+	const mail = mailContext(event.url.origin);
+	const { token, invitation, delivery } = await createInvitation(services().db, scope, input, clientIp(event), mail);
+	return json({ invitation, url: invitationUrl(mail.origin, token), mail: delivery }, { status: 201 });
 });

@@ -1,5 +1,5 @@
 import { api, requirePrincipal } from '$lib/server/http/api';
-import { listWorkspaces } from '$lib/server/accounts';
+import { isEmailVerified, listWorkspaces } from '$lib/server/accounts';
 import { defaultScope } from '$lib/server/scope';
 import { services } from '$lib/server/services';
 
@@ -7,9 +7,9 @@ export const GET = api(async (event) => {
 	const principal = requirePrincipal(event);
 	const { db } = services();
 	const current = await defaultScope(db, principal);
-	const workspaces = await listWorkspaces(db, principal.userId);
+	const [workspaces, emailVerified] = await Promise.all([listWorkspaces(db, principal.userId), isEmailVerified(db, principal.userId)]);
 	return {
-		user: { id: principal.userId, email: principal.email, name: principal.name, locale: principal.locale },
+		user: { id: principal.userId, email: principal.email, name: principal.name, locale: principal.locale, emailVerified },
 		auth: principal.kind,
 		workspaceId: current?.workspaceId ?? null,
 		role: current?.role ?? null,

@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import { api, readJson, requireScope } from '$lib/server/http/api';
-import { createApiToken, listApiTokens } from '$lib/server/auth/api-tokens';
+import { api, ApiError, readJson, requireScope } from '$lib/server/http/api';
+import { createApiToken, listApiTokens, TokenRefused } from '$lib/server/auth/api-tokens';
 import { audit } from '$lib/server/audit';
 import { clientIp } from '$lib/server/http/request';
 import { services } from '$lib/server/services';
@@ -16,13 +16,30 @@ export const GET = api(async (event) => {
 	return { tokens: await listApiTokens(services().db, scope.userId, scope.workspaceId) };
 });
 
-/** Creates a personal token for the current workspace. The token is in this answer and nowhere else. */
+/**
+ * Creates a personal token for the current workspace. The token is in this answer and nowhere else.
+ * Made with a token, it lives no longer than that token (400 `outlives_parent` past its expiry).
+ */
 export const POST = api(async (event) => {
 	const scope = await requireScope(event, 'useApi');
 	const input = await readJson(event, tokenInput);
 	const { db } = services();
 	const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
-	const { token, apiToken } = await createApiToken(db, scope.userId, scope.workspaceId, input.name, expiresAt);
-	await audit(db, { workspaceId: scope.workspaceId, actorId: scope.userId, action: 'token.created', targetType: 'api_token', targetId: apiToken.id, ip: clientIp(event) });
+	const parentId = scope.principal.kind === 'api_token' ? scope.principal.credentialId : null;
+	const { token, apiToken } = await createApiToken(db, scope.userId, scope.workspaceId, input.name, expiresAt, parentId).catch((error) => {
+		if (error instanceof TokenRefused) {
+			throw error.reason === 'outlives_parent' ? new ApiError(400, error.reason, error.message) : new ApiError(401, 'unauthenticated', error.message);
+		}
+		throw error;
+	});
+	await audit(db, {
+		workspaceId: scope.workspaceId,
+		actorId: scope.userId,
+		action: 'token.created',
+		targetType: 'api_token',
+		targetId: apiToken.id,
+		ip: clientIp(event),
+		meta: parentId ? { via: 'api_token', parentTokenId: parentId, expiresAt: apiToken.expiresAt } : { via: 'session', expiresAt: apiToken.expiresAt }
+	});
 	return json({ token, apiToken }, { status: 201 });
 });

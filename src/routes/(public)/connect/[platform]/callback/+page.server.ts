@@ -2,10 +2,10 @@ import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { readConnectState } from '$lib/server/connect-state';
 import { authorizationRedirectUri, isPlatform, type CallbackProblem } from '$lib/server/connect-flow';
-import { connectAuthorized, ConnectionError, holdAuthorization } from '$lib/server/connections';
+import { connectAuthorized, holdAuthorization } from '$lib/server/connections';
+import { refusedWith } from '$lib/server/errors';
 import { clientIp } from '$lib/server/http/request';
 import { logger } from '$lib/server/log';
-import { PlatformRefused } from '$lib/server/platforms';
 import { AccessDenied, scopeFor } from '$lib/server/scope';
 import { services } from '$lib/server/services';
 import { loginUrl } from '../../../../redirect';
@@ -52,13 +52,13 @@ export const load: PageServerLoad = async (event) => {
 		if (accounts.length > 1) held = await holdAuthorization(ctx, scope, platform, accounts);
 		connected = held ? 0 : (await connectAuthorized(ctx, scope, platform, accounts)).length;
 	} catch (cause) {
-		const e = cause as { name?: string; retryable?: boolean; code?: string; message?: string; reason?: string };
-		if (e?.name === PlatformRefused.name) {
-			log.info('callback_refused', { platform, workspace_id: workspaceId, code: e.code ?? null });
-			return { ...fail(e.code === 'not_configured' ? 'not_configured' : e.retryable ? 'unreachable' : 'refused', e.message ?? ''), workspaceId };
+		if (refusedWith(cause, 'already_connected')) return { ...fail('taken'), workspaceId };
+		// The platform's refusal, or the identity check's (ConnectionError 'refused'); details.code is the platform's code.
+		if (refusedWith(cause, 'not_configured', 'unreachable', 'refused')) {
+			const platformCode = (cause.details as { code?: string } | undefined)?.code;
+			log.info('callback_refused', { platform, workspace_id: workspaceId, code: platformCode ?? cause.code });
+			return { ...fail(cause.code === 'refused' && platformCode === 'unreachable' ? 'unreachable' : cause.code, cause.message), workspaceId };
 		}
-		if (e?.name === ConnectionError.name && e.reason === 'already_connected') return { ...fail('taken'), workspaceId };
-		if (e?.name === ConnectionError.name && e.reason === 'refused') return { ...fail(e.code === 'unreachable' ? 'unreachable' : 'refused', e.message ?? ''), workspaceId };
 		throw cause;
 	}
 	if (held) redirect(303, `/w/${workspaceId}/settings/connections/pick/${held}`);

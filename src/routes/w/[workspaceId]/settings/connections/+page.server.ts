@@ -4,8 +4,11 @@ import { authorizationRedirectUri } from '$lib/server/connect-flow';
 import { ConnectionError, createConnection, disconnectConnection, listConnections, PLATFORM_NAMES, updateCredentials } from '$lib/server/connections';
 import { clientIp } from '$lib/server/http/request';
 import { appCredentials, appVariables } from '$lib/server/platform-apps';
+import { countQuarantined } from '$lib/server/quarantine';
+import { appWebhookUrl, webhookScope } from '$lib/server/webhook-urls';
 import { services } from '$lib/server/services';
-import { failure, text } from '../../../../form';
+import { refusedWith } from '$lib/server/errors';
+import { failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
 /** The fields each platform's credentials have, read from the connector's own schema. */
@@ -28,8 +31,9 @@ const REFUSAL_KEYS = { account_mismatch: 'connect.refused.account_mismatch', unr
 
 /** A refused identity check as the form shows it: our sentence (by code) and the platform's own words. */
 function refusal(error: ConnectionError) {
-	const key = REFUSAL_KEYS[error.code as keyof typeof REFUSAL_KEYS] ?? ('connect.refused.refused' as const);
-	return { message: key, code: error.code ?? 'refused', detail: error.code === 'account_mismatch' ? '' : error.message };
+	const code = error.platformCode;
+	const key = REFUSAL_KEYS[code as keyof typeof REFUSAL_KEYS] ?? ('connect.refused.refused' as const);
+	return { message: key, code: code ?? 'refused', detail: code === 'account_mismatch' ? '' : error.message };
 }
 
 export const load: PageServerLoad = async (event) => {
@@ -44,6 +48,9 @@ export const load: PageServerLoad = async (event) => {
 			verifyToken: platforms.describe(c.platform).handshake ? c.verifyToken : null,
 			authorizes: platforms.describe(c.platform).authorizes
 		})),
+		/** One URL per platform app (LINE's are per connection). */
+		appWebhooks: PLATFORM_NAMES.filter((platform) => webhookScope(platform) === 'app').map((platform) => ({ platform, url: appWebhookUrl(origin, platform) })),
+		quarantined: await countQuarantined(db, scope),
 		canManage: scope.can('manageWorkspace'),
 		origin: config.origin ?? null,
 		originProblem: originProblem(config.origin),
@@ -55,7 +62,7 @@ export const load: PageServerLoad = async (event) => {
 				configured: description.authorizes ? appCredentials(config, platform) !== null : true,
 				variables: appVariables(platform),
 				fields: description.authorizes ? [] : credentialFields(description.credentialSchema),
-				webhookUrl: description.authorizes ? `${origin}/webhooks/${platform}` : null,
+				webhookUrl: description.authorizes ? appWebhookUrl(origin, platform) : null,
 				redirectUrl: description.authorizes ? authorizationRedirectUri(origin, platform) : null
 			};
 		}),
@@ -89,15 +96,12 @@ export const actions: Actions = {
 			return { form: 'connect' as const, created: connection.id };
 		} catch (error) {
 			if (error instanceof z.ZodError) return failure(400, values, 'inbox.connections.error.invalid');
-			if ((error as { name?: string }).name === ConnectionError.name) {
-				const e = error as ConnectionError;
-				if (e.reason === 'already_connected') return failure(409, values, 'inbox.connections.error.taken');
-				if (e.reason === 'refused') {
-					const { message, ...rest } = refusal(e);
-					return failure(422, { ...values, ...rest }, message);
-				}
+			if (refusedWith(error, 'already_connected')) return failure(409, values, 'inbox.connections.error.taken');
+			if (refusedWith(error, 'refused')) {
+				const { message, ...rest } = refusal(error as ConnectionError);
+				return failure(422, { ...values, ...rest }, message);
 			}
-			throw error;
+			return refused(error, values);
 		}
 	},
 	/** New credentials in place, for connections made with pasted credentials. */
@@ -112,15 +116,12 @@ export const actions: Actions = {
 			return { form: 'credentials' as const, id, success: 'connect.card.updated' as const };
 		} catch (error) {
 			if (error instanceof z.ZodError) return failure(400, values, 'inbox.connections.error.invalid');
-			if ((error as { name?: string }).name === ConnectionError.name) {
-				const e = error as ConnectionError;
-				if (e.reason === 'not_found') return failure(404, values, 'form.error.notFound');
-				if (e.reason === 'refused') {
-					const { message, ...rest } = refusal(e);
-					return failure(422, { ...values, ...rest }, message);
-				}
+			if (refusedWith(error, 'not_found')) return failure(404, values, 'form.error.notFound');
+			if (refusedWith(error, 'refused')) {
+				const { message, ...rest } = refusal(error as ConnectionError);
+				return failure(422, { ...values, ...rest }, message);
 			}
-			throw error;
+			return refused(error, values);
 		}
 	},
 	disconnect: async (event) => {
@@ -130,8 +131,8 @@ export const actions: Actions = {
 		try {
 			await disconnectConnection(connectionContext(event), scope, id);
 		} catch (error) {
-			if ((error as { name?: string }).name === ConnectionError.name) return failure(404, { form: 'list' as const }, 'form.error.notFound');
-			throw error;
+			if (refusedWith(error, 'not_found')) return failure(404, { form: 'list' as const }, 'form.error.notFound');
+			return refused(error, { form: 'list' as const });
 		}
 		return { form: 'list' as const, success: 'inbox.connections.disconnectedDone' as const };
 	}

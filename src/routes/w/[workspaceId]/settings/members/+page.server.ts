@@ -1,12 +1,24 @@
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError, changeRole, createInvitation, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
+import { changeRole, createInvitation, invitationUrl, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
 import { audit } from '$lib/server/audit';
 import { clientIp } from '$lib/server/http/request';
-import { AccessDenied, isUuid, ROLES, type Role } from '$lib/server/scope';
-import { services } from '$lib/server/services';
-import { accountErrorMessage, type PlainKey } from '$lib/i18n';
-import { failure, text } from '../../../../form';
+import { isUuid, PERMISSIONS, ROLES, type Permission, type Role } from '$lib/server/scope';
+import { mailContext, services } from '$lib/server/services';
+import { refusedWith } from '$lib/server/errors';
+import { accountErrorMessage, type MessageKey, type PlainKey } from '$lib/i18n';
+import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
+
+/**
+ * What each role may do, read from the one role table (PERMISSIONS). A new permission needs only
+ * its `permission.<key>` string in the catalogs; this line fails the type check until it has one.
+ */
+const permissionLabel = (permission: Permission) => `permission.${permission}` as const satisfies MessageKey;
+const roleTable = (Object.keys(PERMISSIONS) as Permission[]).map((permission) => ({
+	permission,
+	label: permissionLabel(permission),
+	roles: ROLES.filter((role) => (PERMISSIONS[permission] as readonly Role[]).includes(role))
+}));
 
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
@@ -15,19 +27,21 @@ export const load: PageServerLoad = async (event) => {
 		listMembers(db, scope),
 		scope.can('manageMembers') ? listInvitations(db, scope) : Promise.resolve([])
 	]);
-	return { members, invitations, me: scope.userId, myRole: scope.role };
+	return { members, invitations, me: scope.userId, myRole: scope.role, roles: ROLES, roleTable };
 };
 
 /** What each refusal of the members service shows. */
 function refusal(error: unknown): PlainKey | null {
-	if (error instanceof AccountError) return accountErrorMessage[error.reason];
-	if (error instanceof AccessDenied) return error.reason === 'forbidden' ? 'form.error.forbidden' : 'form.error.notFound';
+	const reason = accountRefusal(error);
+	if (reason) return accountErrorMessage[reason];
+	if (refusedWith(error, 'forbidden')) return 'form.error.forbidden';
+	if (refusedWith(error, 'not_found')) return 'form.error.notFound';
 	return null;
 }
 
 function refusalStatus(error: unknown): number {
-	if (error instanceof AccessDenied && error.reason === 'not_found') return 404;
-	if (error instanceof AccountError && error.reason === 'last_owner') return 409;
+	if (refusedWith(error, 'not_found')) return 404;
+	if (refusedWith(error, 'last_owner')) return 409;
 	return 403;
 }
 
@@ -39,20 +53,21 @@ export const actions: Actions = {
 	invite: async (event) => {
 		const scope = await workspaceScope(event);
 		const data = await event.request.formData();
-		const values = { form: 'invite' as const, inviteEmail: text(data, 'email'), inviteRole: text(data, 'role') };
-		const parsed = inviteInput.safeParse({ email: values.inviteEmail.trim(), role: values.inviteRole });
+		const values = { form: 'invite' as const, inviteEmail: text(data, 'email'), inviteRole: text(data, 'role'), inviteLocale: text(data, 'locale') };
+		const parsed = inviteInput.safeParse({ email: values.inviteEmail.trim(), role: values.inviteRole, locale: values.inviteLocale || undefined });
 		if (!parsed.success) {
 			const errors: Partial<Record<string, PlainKey>> = {};
 			for (const issue of parsed.error.issues) errors[String(issue.path[0])] = issue.path[0] === 'email' ? 'field.error.email' : 'form.error.invalid';
 			return failure(400, values, 'form.error.invalid', errors);
 		}
 		try {
-			const { token, invitation } = await createInvitation(services().db, scope, parsed.data, clientIp(event));
-			return { form: 'invite' as const, invite: { url: `${event.url.origin}/invite/${token}`, role: invitation.role, email: invitation.email } };
+			const mail = mailContext(event.url.origin);
+			const { token, invitation, delivery } = await createInvitation(services().db, scope, parsed.data, clientIp(event), mail);
+			return { form: 'invite' as const, invite: { url: invitationUrl(mail.origin, token), role: invitation.role, email: invitation.email, delivery } };
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), values, key);
-			throw error;
+			return refused(error, values);
 		}
 	},
 
@@ -66,7 +81,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		// The service does not log revocations; role changes, removals and invitations it logs itself.
 		await audit(db, { workspaceId: scope.workspaceId, actorId: scope.userId, action: 'member.invitation_revoked', targetType: 'invitation', targetId: id, ip: clientIp(event) });
@@ -84,7 +99,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		return done('members.roleChanged');
 	},
@@ -98,7 +113,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		return done('members.removed');
 	}

@@ -1,9 +1,10 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { completeAuthorization, ConnectionError, pendingAuthorization } from '$lib/server/connections';
+import { completeAuthorization, pendingAuthorization } from '$lib/server/connections';
+import { refusedWith } from '$lib/server/errors';
 import { clientIp } from '$lib/server/http/request';
 import { services } from '$lib/server/services';
-import { failure } from '../../../../../../form';
+import { failure, refused } from '../../../../../../form';
 import { workspaceScope } from '../../../../scope';
 
 /**
@@ -32,10 +33,9 @@ export const actions: Actions = {
 		try {
 			connected = await completeAuthorization(context(event), scope, event.params.grantId, picked);
 		} catch (error) {
-			const e = error as { name?: string; reason?: string; code?: string; message?: string };
-			if (e?.name === ConnectionError.name && e.reason === 'already_connected') return failure(409, {}, 'connect.problem.taken');
-			if (e?.name === ConnectionError.name && e.reason === 'refused') return failure(422, { detail: e.message ?? '' }, 'connect.pick.refused');
-			throw error;
+			if (refusedWith(error, 'already_connected')) return failure(409, {}, 'connect.problem.taken');
+			if (refusedWith(error, 'refused', 'unreachable')) return failure(422, { detail: error.message }, 'connect.pick.refused');
+			return refused(error, {});
 		}
 		if (connected === null) return failure(410, {}, 'connect.pick.expired');
 		redirect(303, `/w/${scope.workspaceId}/settings/connections?connected=${connected.length}`);
