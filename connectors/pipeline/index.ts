@@ -118,7 +118,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		}
 	});
 	const counters = new WebhookCounters();
-	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters });
+	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters, app: (platform) => appCredentials(options.config, platform) });
 	const flushes = committer;
 
 	const replyDeps: ReplyDeps = {
