@@ -34,6 +34,15 @@ export interface Effects {
 	messages: (MirrorRow & { platform: string })[];
 	reopened: (Reopening & { platform: string })[];
 	orders: Map<string, Set<string>>;
+	/** Customers who wrote, by connection: their profiles are refreshed when old. */
+	customers: Map<string, Set<string>>;
+	/** Connections that received events: "last event received" on their card. */
+	connections: Set<string>;
+}
+
+/** Nothing to do yet. */
+export function noEffects(): Effects {
+	return { messages: [], reopened: [], orders: new Map(), customers: new Map(), connections: new Set() };
 }
 
 export interface MessageItem {
@@ -47,9 +56,13 @@ export function lockKey({ row, event }: { row: ClaimedEvent; event: StoredEvent 
 }
 
 export function addOrder(effects: Effects, connectionId: string, orderId: string): void {
-	const set = effects.orders.get(connectionId) ?? new Set<string>();
-	set.add(orderId);
-	effects.orders.set(connectionId, set);
+	addTo(effects.orders, connectionId, orderId);
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+	const set = map.get(key) ?? new Set<string>();
+	set.add(value);
+	map.set(key, set);
 }
 
 /** Every message event of a batch, inside the caller's transaction. */
@@ -60,6 +73,7 @@ export async function applyMessages(client: pg.PoolClient, items: MessageItem[],
 	const placed = items.filter((item) => conversationOf(item));
 	if (placed.length < items.length) log.info('seller_messages_without_conversation', { events: items.length - placed.length });
 	for (const { row, event } of placed) if (event.orderRef) addOrder(effects, row.connection_id, event.orderRef);
+	for (const { row, event } of placed) if (event.from === 'customer' && event.customer) addTo(effects.customers, row.connection_id, event.customer.externalId);
 	if (placed.length === 0) return;
 
 	const inserted = await insertMessages(client, placed, (item) => conversationOf(item)!.id);

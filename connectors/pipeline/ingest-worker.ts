@@ -5,10 +5,11 @@ import { mirrorReopened } from '../../src/lib/server/commands/status.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { DrainLoop } from './drain-loop.ts';
 import { MirrorQueue, mirrorSweep, type MirrorRow } from './mirror.ts';
-import { addOrder, applyMessages, lockKey, type ClaimedEvent, type Effects, type MessageItem } from './ingest-messages.ts';
+import { addOrder, applyMessages, lockKey, noEffects, type ClaimedEvent, type Effects, type MessageItem } from './ingest-messages.ts';
 import { Pacer } from './pacing.ts';
 import { storedEvent, type StoredEvent } from './stored-event.ts';
 import type { OrdersService } from './orders.ts';
+import type { ProfileFetcher } from './profiles.ts';
 import type { OrderUpdateEvent as NormalizedOrderUpdate } from '../types.ts';
 
 type OrderUpdateEvent = Omit<NormalizedOrderUpdate, 'accountId'>;
@@ -32,6 +33,8 @@ export interface IngestWorkerOptions {
 	live: LiveDocuments;
 	/** Refreshes the orders named by order pushes and order cards, after the commit. */
 	orders?: OrdersService;
+	/** Fetches the profiles of the customers who wrote, after the commit (profiles.ts). */
+	profiles?: ProfileFetcher;
 	/** Events per transaction. @default 200 */
 	batchSize?: number;
 	/** Events per transaction while webhooks are arriving (see `restRatio`). @default 50 */
@@ -55,6 +58,7 @@ export class IngestWorker {
 	readonly #db: Pool;
 	readonly #live: LiveDocuments;
 	readonly #orders: OrdersService | undefined;
+	readonly #profiles: ProfileFetcher | undefined;
 	readonly #batchSize: number;
 	readonly #pressureBatchSize: number;
 	readonly #maxAttempts: number;
@@ -66,6 +70,7 @@ export class IngestWorker {
 		this.#db = options.db;
 		this.#live = options.live;
 		this.#orders = options.orders;
+		this.#profiles = options.profiles;
 		this.#batchSize = options.batchSize ?? 200;
 		this.#pressureBatchSize = Math.min(this.#batchSize, options.pressureBatchSize ?? 50);
 		this.#maxAttempts = options.maxAttempts ?? 5;
@@ -133,7 +138,7 @@ export class IngestWorker {
 	}
 
 	async #oneByOne(events: ClaimedEvent[]): Promise<Effects> {
-		const all: Effects = { messages: [], reopened: [], orders: new Map() };
+		const all: Effects = noEffects();
 		for (const event of events) {
 			try {
 				const effects = await transaction(this.#db, async (client) => {
@@ -148,6 +153,8 @@ export class IngestWorker {
 				all.messages.push(...effects.messages);
 				all.reopened.push(...effects.reopened);
 				for (const [k, v] of effects.orders) all.orders.set(k, new Set([...(all.orders.get(k) ?? []), ...v]));
+				for (const [k, v] of effects.customers) all.customers.set(k, new Set([...(all.customers.get(k) ?? []), ...v]));
+				for (const id of effects.connections) all.connections.add(id);
 			} catch (error) {
 				if (isDatabaseUnavailable(error)) throw error;
 				const giveUp = event.attempts + 1 >= this.#maxAttempts;
@@ -169,7 +176,7 @@ export class IngestWorker {
 
 	/** Everything a set of claimed events means, inside the caller's transaction. */
 	async #apply(client: pg.PoolClient, claimed: ClaimedEvent[]): Promise<Effects> {
-		const effects: Effects = { messages: [], reopened: [], orders: new Map() };
+		const effects: Effects = noEffects();
 		const parsed = claimed.map((row) => ({ row, event: storedEvent.parse(row.payload) as StoredEvent }));
 		// One lock order for every runner: by connection, then thread (no deadlocks between batches).
 		parsed.sort((a, b) => (lockKey(a) < lockKey(b) ? -1 : lockKey(a) > lockKey(b) ? 1 : 0));
@@ -179,6 +186,7 @@ export class IngestWorker {
 		await client.query(`update inbound_events set processed_at = now(), attempts = attempts + 1, last_error = null where id = any($1::bigint[])`, [
 			claimed.map((r) => r.id)
 		]);
+		for (const row of claimed) effects.connections.add(row.connection_id);
 		return effects;
 	}
 
@@ -205,6 +213,20 @@ export class IngestWorker {
 		);
 		if (this.#orders) {
 			for (const [connectionId, ids] of effects.orders) this.#orders.refreshLater(connectionId, { orderIds: [...ids] });
+		}
+		if (this.#profiles) {
+			for (const [connectionId, ids] of effects.customers) this.#profiles.refreshLater(connectionId, [...ids]);
+		}
+		if (effects.connections.size > 0) {
+			// "Last event received" on the connection's card, to the minute (most passes write nothing), outside the
+			// ingest transaction so that it never holds a connection row.
+			await this.#db
+				.query(
+					`update platform_connections set last_event_at = now()
+					  where id = any($1::uuid[]) and (last_event_at is null or last_event_at < now() - interval '1 minute')`,
+					[[...effects.connections].sort()]
+				)
+				.catch((error) => log.warn('last_event_failed', { error: errorMessage(error) }));
 		}
 	}
 }

@@ -92,6 +92,7 @@ export async function listConversations(db: Queryable, scope: WorkspaceScope, ra
 		const words = param(query.q);
 		where.push(`(
 			ct.display_name ilike ${pattern}
+			or ct.custom_name ilike ${pattern}
 			or c.id in (
 				select m.conversation_id from messages m
 				 where m.workspace_id = $1
@@ -126,7 +127,7 @@ async function selectSummaries(db: Queryable, where: string[], values: unknown[]
 	const { rows } = await db.query(
 		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
 		        c.unread_count, pc.id as connection_id, pc.name as connection_name,
-		        ct.id as contact_id, ct.display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
+		        ct.id as contact_id, coalesce(ct.custom_name, ct.display_name) as display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
 		   from conversations c
 		   join contacts ct on ct.id = c.contact_id
 		   join platform_connections pc on pc.id = c.connection_id

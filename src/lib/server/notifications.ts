@@ -9,8 +9,10 @@ import { isUuid, type WorkspaceScope } from './scope.ts';
 
 export interface NotificationView {
 	id: string;
-	kind: 'mention' | 'assigned' | 'snooze_ended';
+	kind: 'mention' | 'assigned' | 'snooze_ended' | 'connection_reauthorize';
 	conversationId: string | null;
+	/** For `connection_reauthorize`: the connection its owner must connect again (the excerpt is its name). */
+	connectionId: string | null;
 	actor: { id: string; name: string } | null;
 	excerpt: string;
 	read: boolean;
@@ -21,7 +23,7 @@ export async function listNotifications(db: Queryable, scope: WorkspaceScope, li
 	scope.require('read');
 	const [items, unread] = await Promise.all([
 		db.query(
-			`select n.id, n.kind, n.conversation_id, n.excerpt, n.read_at, n.created_at, u.id as actor_id, u.name as actor_name
+			`select n.id, n.kind, n.conversation_id, n.connection_id, n.excerpt, n.read_at, n.created_at, u.id as actor_id, u.name as actor_name
 			   from notifications n left join users u on u.id = n.actor_id
 			  where n.workspace_id = $1 and n.user_id = $2
 			  order by n.created_at desc limit $3`,
@@ -34,6 +36,7 @@ export async function listNotifications(db: Queryable, scope: WorkspaceScope, li
 			id: r.id,
 			kind: r.kind,
 			conversationId: r.conversation_id,
+			connectionId: r.connection_id ?? null,
 			actor: r.actor_id ? { id: r.actor_id, name: r.actor_name } : null,
 			excerpt: r.excerpt,
 			read: r.read_at !== null,

@@ -20,6 +20,65 @@ export interface PlatformDescription {
 	credentialSchema: ZodType<unknown>;
 	/** Whether the platform offers the customer's orders (the shops). */
 	orders: boolean;
+	/** Whether sellers connect through the platform's authorization page (else they paste credentials: LINE). */
+	authorizes: boolean;
+	/** Whether the account's tokens expire and are refreshed by the token job. */
+	refreshesTokens: boolean;
+	/** Whether the platform checks a verify token when subscribing the webhook (Meta); others show no such field. */
+	handshake: boolean;
+}
+
+/** When a connection's tokens stop working; null where the platform does not say or they do not expire. */
+export interface TokenLifetimesView {
+	accessTokenExpiresAt: Date | null;
+	refreshTokenExpiresAt: Date | null;
+}
+
+/** One account the seller granted on the platform's authorization page, with its credentials (never logged). */
+export interface GrantedAccountView {
+	externalId: string;
+	name: string;
+	credentials: unknown;
+	settings: Record<string, unknown>;
+	tokens: TokenLifetimesView;
+}
+
+/** The account a set of credentials belongs to, as the platform says. */
+export interface AccountIdentityView {
+	externalId: string;
+	name: string;
+}
+
+/**
+ * The platform refused or could not be reached. `code` is ours: `refused`, `unreachable` (a timeout,
+ * the network or a 5xx: trying again may help) or `not_configured` (no app credentials for the
+ * platform); `platformCode` is the platform's own error code (or ours: `timeout`, `network`,
+ * `missing_code`, `account_mismatch`), also sent as `details.code`; `message` is the platform's
+ * reason in its words (English), shown under our translated sentence.
+ */
+export type PlatformRefusal = 'refused' | 'unreachable' | 'not_configured';
+
+const PLATFORM_REFUSAL_STATUS: Record<PlatformRefusal, number> = { refused: 422, unreachable: 503, not_configured: 400 };
+
+export class PlatformRefused extends DomainError<PlatformRefusal> {
+	readonly platformCode: string | undefined;
+	readonly retryable: boolean;
+	constructor(message: string, platformCode: string | undefined, retryable: boolean) {
+		const code: PlatformRefusal = platformCode === 'not_configured' ? 'not_configured' : retryable ? 'unreachable' : 'refused';
+		super(PLATFORM_REFUSAL_STATUS[code], code, message, platformCode ? { details: { code: platformCode } } : {});
+		this.name = 'PlatformRefused';
+		this.platformCode = platformCode;
+		this.retryable = retryable;
+	}
+}
+
+/** A connection as the identity check needs it: credentials in the connector's own shape. */
+export interface IdentifiableConnection {
+	platform: Platform;
+	externalId: string;
+	settings: Record<string, unknown>;
+	apiBaseUrl: string | undefined;
+	credentials: unknown;
 }
 
 /** The part of a connection the port needs to revoke it; credentials are already decrypted. */
@@ -132,8 +191,18 @@ export interface Platforms {
 	describe(platform: Platform): PlatformDescription;
 	/** Best effort: revokes the token or unsubscribes on the platform; logs and swallows failures. */
 	revoke(connection: RevocableConnection): Promise<void>;
-	/** Drops whatever this instance cached about a connection (after a disconnect). */
+	/** Drops whatever this instance cached about a connection (after a disconnect or new credentials). */
 	forget(connectionId: string): void;
+	/** The platform's authorization page for this deployment's app; null when the platform has none or no app is configured. */
+	authorizeUrl(platform: Platform, input: { redirectUri: string; state: string }): URL | null;
+	/** Exchanges the authorization callback for the granted accounts. Throws PlatformRefused. */
+	exchange(platform: Platform, callback: URLSearchParams, redirectUri: string): Promise<GrantedAccountView[]>;
+	/** Asks the platform who the credentials belong to. Throws PlatformRefused. */
+	identify(connection: IdentifiableConnection): Promise<AccountIdentityView>;
+	/** Starts the account's webhooks where the platform asks the app to (Meta Pages); a no-op elsewhere. Throws PlatformRefused. */
+	subscribe(connection: IdentifiableConnection): Promise<void>;
+	/** Wakes the token refresh job (after a connection's tokens changed). */
+	wakeTokenRefresh(): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */
 	createReply(scope: WorkspaceScope, conversationId: string, input: ReplyInput): Promise<QueuedReply>;
 	/**
