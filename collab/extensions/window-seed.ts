@@ -33,18 +33,18 @@ export class WindowSeed implements Extension {
 		try {
 			const snapshot = await loadSnapshot(this.configuration.db, conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
 			if (!snapshot || document.isDestroyed) return;
-			// Not stored on its own: what the seed writes comes from PostgreSQL and is written again by
-			// every load, so storing it (encoding the whole document 2 s after each open) buys nothing.
-			// The next store an agent's edit causes carries it along.
-			document.transact(() => applySnapshot(document, snapshot), {
-				...serverOrigin({
+			// Stored like any other change: what is stored is what the next load starts from, so the
+			// items keep their identity across restarts and a reconnecting tab's copy merges as a no-op.
+			// A document already in line with PostgreSQL changes nothing here, and nothing is stored.
+			document.transact(
+				() => applySnapshot(document, snapshot),
+				serverOrigin({
 					kind: 'server',
 					origin: { source: 'system', reason: 'seed' },
 					workspaceId: (context as Partial<CollabContext> | undefined)?.workspaceId ?? '',
 					conversationId
-				}),
-				skipStoreHooks: true
-			});
+				})
+			);
 		} catch (error) {
 			// The document still opens with its stored state; the next load refreshes it.
 			log.error('seed_failed', { document: documentName, error: errorMessage(error) });
