@@ -5,6 +5,7 @@ import { AccessDenied, scopeFor } from '../../src/lib/server/scope.ts';
 import { colorFor, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { logger } from '../../src/lib/server/log.ts';
 import type { AgentContext } from '../context.ts';
+import type { AccessCache } from '../access-cache.ts';
 
 const log = logger('collab');
 
@@ -21,6 +22,8 @@ export interface AuthConfiguration {
 	db: Queryable;
 	/** The key collab tickets are signed with (src/lib/server/auth/collab-ticket.ts). */
 	ticketSecret?: Uint8Array;
+	/** Short-lived answers shared by the sockets of a reconnect storm. @default none: every socket asks PostgreSQL */
+	cache?: AccessCache;
 }
 
 /** What a principal may do on one conversation's document. */
@@ -35,14 +38,19 @@ export interface Access {
  * The one decision behind a new connection (`Auth.onAuthenticate`) and the re-check of an open
  * one after an access change (collab/access.ts): the conversation must exist and the principal be
  * a member of its workspace with `read`; without `converse` the connection is read-only. Throws
- * `CollabDenied`.
+ * `CollabDenied`. With a cache (new connections only; a re-check always reads PostgreSQL) the
+ * conversation's workspace and the scope may come from it.
  */
-export async function decideAccess(db: Queryable, principal: Principal, conversationId: string): Promise<Access> {
-	const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
-	if (!rows[0]) throw new CollabDenied('not-found');
+export async function decideAccess(db: Queryable, principal: Principal, conversationId: string, cache?: AccessCache): Promise<Access> {
+	const workspaceOf = async () => {
+		const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
+		return rows[0]?.workspace_id ?? null;
+	};
+	const workspaceId = await (cache ? cache.conversationWorkspace(conversationId, workspaceOf) : workspaceOf());
+	if (!workspaceId) throw new CollabDenied('not-found');
 	let scope;
 	try {
-		scope = await scopeFor(db, principal, rows[0].workspace_id);
+		scope = await (cache ? cache.scope(principal, workspaceId, () => scopeFor(db, principal, workspaceId)) : scopeFor(db, principal, workspaceId));
 	} catch (error) {
 		if (error instanceof AccessDenied) throw new CollabDenied('not-found');
 		throw error;
@@ -78,14 +86,15 @@ export class Auth implements Extension {
 	}
 
 	async onAuthenticate(data: onAuthenticatePayload): Promise<AgentContext> {
-		const { db } = this.configuration;
+		const { db, ticketSecret, cache } = this.configuration;
 		const conversationId = parseConversationDocName(data.documentName);
 		if (!conversationId) throw this.deny('not-found', data.socketId);
-		const principal = await authenticate(db, data.token, { ticketSecret: this.configuration.ticketSecret });
+		const load = () => authenticate(db, data.token, { ticketSecret });
+		const principal = data.token ? await (cache ? cache.principal(data.token, ticketSecret, load) : load()) : null;
 		if (!principal) throw this.deny('unauthenticated', data.socketId);
 		let access: Access;
 		try {
-			access = await decideAccess(db, principal, conversationId);
+			access = await decideAccess(db, principal, conversationId, cache);
 		} catch (error) {
 			if (error instanceof CollabDenied) throw this.deny(error.reason, data.socketId);
 			throw error;
