@@ -7,14 +7,14 @@ import { monotonicMs } from './_collab-clients.ts';
 
 /**
  * The storm bench's collab server, a process of its own so that SIGTERM, its CPU time and its peak
- * RSS are its own: `node bench/_storm-server.ts <databaseUrl> <port> <authCacheMs> [redisUrl]`.
+ * RSS are its own: `node bench/_storm-server.ts <databaseUrl> <port> <authCacheMs> <ticketSecretHex> [redisUrl]`.
  * Mounted the way server/ mounts it (createCollab on a node:http server, the app's pool size).
  * Prints one JSON line when listening (`healthy`, with its CLOCK_MONOTONIC time) and one when it
  * stops (`stopped`, with the statements it sent PostgreSQL outside transactions); SIGTERM stores
  * every document and exits, as server/ does.
  */
 
-const [databaseUrl, portArg, cacheArg, redisUrl] = process.argv.slice(2);
+const [databaseUrl, portArg, cacheArg, secretHex, redisUrl] = process.argv.slice(2);
 setLogLevel('error');
 
 const pool = createPool({ connectionString: databaseUrl, max: 10, applicationName: 'chatmai-bench-storm' });
@@ -32,7 +32,7 @@ const counted = new Proxy(pool, {
 	}
 }) as pg.Pool;
 
-const collab = createCollab({ db: counted, authCacheMs: Number(cacheArg), redisUrl: redisUrl || undefined });
+const collab = createCollab({ db: counted, authCacheMs: Number(cacheArg), ticketSecret: Buffer.from(secretHex, 'hex'), redisUrl: redisUrl || undefined });
 const http = createServer((_req, res) => res.writeHead(404).end());
 http.on('upgrade', (req, socket, head) => collab.handleUpgrade(req, socket, head));
 await new Promise<void>((resolve) => http.listen(Number(portArg), '127.0.0.1', resolve));

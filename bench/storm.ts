@@ -9,6 +9,7 @@ import { createPool } from '../src/lib/server/db.ts';
 import { createSession } from '../src/lib/server/auth/session.ts';
 import { conversationDocName } from '../src/lib/conversation-doc.ts';
 import { RECONNECT, RECONNECT_BEFORE } from '../src/lib/collab-reconnect.ts';
+import { issueCollabTicket } from '../src/lib/server/auth/collab-ticket.ts';
 import { monotonicMs } from './_collab-clients.ts';
 import { BODIES, MESSAGES_PER_DOC } from './_collab-shared.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
@@ -55,9 +56,12 @@ const VARIANTS: Record<string, Variant> = {
 
 interface Fixture {
 	databaseUrl: string;
-	agents: { name: string; token: string }[];
+	agents: { name: string; sessionId: string }[];
 	drop(): Promise<void>;
 }
+
+/** The key the bench server signs collab tickets with; agents present tickets, as browser pages do. */
+const TICKET_SECRET = crypto.getRandomValues(new Uint8Array(32));
 
 async function admin(sql: string): Promise<void> {
 	const client = new pg.Client({ connectionString: ADMIN_URL });
@@ -88,9 +92,9 @@ async function createFixture(agents: number): Promise<Fixture> {
 				)
 			).rows.map((r) => r.id);
 			await db.query(`insert into memberships (workspace_id, user_id, role) select $1, unnest($2::uuid[]), 'agent'`, [workspaceId, users]);
-			const tokens: string[] = new Array(users.length);
+			const sessions: string[] = new Array(users.length);
 			for (let i = 0; i < users.length; i += 8) {
-				await Promise.all(users.slice(i, i + 8).map(async (id, k) => (tokens[i + k] = (await createSession(db, id, workspaceId)).token)));
+				await Promise.all(users.slice(i, i + 8).map(async (id, k) => (sessions[i + k] = (await createSession(db, id, workspaceId)).session.id)));
 			}
 			const connectionId = (
 				await db.query(`insert into platform_connections (workspace_id, platform, name, external_id) values ($1, 'line', 'LINE', 'storm') returning id`, [workspaceId])
@@ -116,7 +120,7 @@ async function createFixture(agents: number): Promise<Fixture> {
 			);
 			return {
 				databaseUrl,
-				agents: tokens.map((token, i) => ({ token, name: conversationDocName(conversations[i % conversations.length]) })),
+				agents: sessions.map((sessionId, i) => ({ sessionId, name: conversationDocName(conversations[i % conversations.length]) })),
 				drop
 			};
 		} finally {
@@ -137,7 +141,7 @@ interface Server {
 }
 
 function startServer(databaseUrl: string, port: number, variant: Variant): Server {
-	const child = spawn(process.execPath, [`${dir}_storm-server.ts`, databaseUrl, String(port), String(variant.authCacheMs), REDIS_URL], {
+	const child = spawn(process.execPath, [`${dir}_storm-server.ts`, databaseUrl, String(port), String(variant.authCacheMs), Buffer.from(TICKET_SECRET).toString('hex'), REDIS_URL], {
 		stdio: ['ignore', 'pipe', 'inherit']
 	});
 	const lines: string[] = [];
@@ -222,7 +226,8 @@ async function run(fixture: Fixture, count: number, variant: Variant): Promise<R
 	const port = await freePort();
 	let server = startServer(fixture.databaseUrl, port, variant);
 	await server.healthyAt;
-	const agents = fixture.agents.slice(0, count);
+	// A ticket per agent (valid 5 minutes, longer than a run), kept for its reconnect.
+	const agents = fixture.agents.slice(0, count).map((a) => ({ name: a.name, token: issueCollabTicket(TICKET_SECRET, a.sessionId).ticket }));
 	const children = Array.from({ length: PROCESSES }, () => fork(`${dir}_storm-agents.ts`, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 	try {
 		const shares = children.map((_, p) => agents.filter((_, i) => i % PROCESSES === p));

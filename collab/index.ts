@@ -59,7 +59,8 @@ export interface CollabOptions {
 	idleTimeoutMs?: number;
 	/**
 	 * How long authentication answers (credential, conversation's workspace, scope) are reused by
-	 * new connections, in ms; access changes drop them at once (collab/access-cache.ts). 0: off. @default 5000
+	 * new connections, in ms; access changes drop them at once (collab/access-cache.ts). The
+	 * lookups of sockets authenticating together are grouped (auth-lookups.ts). 0: neither. @default 5000
 	 */
 	authCacheMs?: number;
 }
@@ -83,7 +84,7 @@ const log = logger('collab');
 export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
 	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
-	const cache = new AccessCache({ ttlMs: options.authCacheMs });
+	const cache = options.authCacheMs === 0 ? undefined : new AccessCache({ ttlMs: options.authCacheMs });
 	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, cache });
 	const extensions: Extension[] = [
 		access,

@@ -6,6 +6,8 @@ import { colorFor, parseConversationDocName } from '../../src/lib/conversation-d
 import { logger } from '../../src/lib/server/log.ts';
 import type { AgentContext } from '../context.ts';
 import type { AccessCache } from '../access-cache.ts';
+import { AuthLookups } from '../auth-lookups.ts';
+import { COLLAB_TICKET_PREFIX, readCollabTicket } from '../../src/lib/server/auth/collab-ticket.ts';
 
 const log = logger('collab');
 
@@ -26,6 +28,12 @@ export interface AuthConfiguration {
 	cache?: AccessCache;
 }
 
+/** A storm's shared answers (access-cache.ts) and grouped queries (auth-lookups.ts). */
+interface SharedLookups {
+	cache: AccessCache;
+	lookups: AuthLookups;
+}
+
 /** What a principal may do on one conversation's document. */
 export interface Access {
 	/** The connection's context (every later hook reads it). */
@@ -41,16 +49,19 @@ export interface Access {
  * `CollabDenied`. With a cache (new connections only; a re-check always reads PostgreSQL) the
  * conversation's workspace and the scope may come from it.
  */
-export async function decideAccess(db: Queryable, principal: Principal, conversationId: string, cache?: AccessCache): Promise<Access> {
+export async function decideAccess(db: Queryable, principal: Principal, conversationId: string, shared?: SharedLookups): Promise<Access> {
 	const workspaceOf = async () => {
+		if (shared) return (await shared.lookups.conversationWorkspace(conversationId)) ?? null;
 		const { rows } = await db.query<{ workspace_id: string }>('select workspace_id from conversations where id = $1', [conversationId]);
 		return rows[0]?.workspace_id ?? null;
 	};
-	const workspaceId = await (cache ? cache.conversationWorkspace(conversationId, workspaceOf) : workspaceOf());
+	const workspaceId = await (shared ? shared.cache.conversationWorkspace(conversationId, workspaceOf) : workspaceOf());
 	if (!workspaceId) throw new CollabDenied('not-found');
 	let scope;
 	try {
-		scope = await (cache ? cache.scope(principal, workspaceId, () => scopeFor(db, principal, workspaceId)) : scopeFor(db, principal, workspaceId));
+		scope = await (shared
+			? shared.cache.scope(principal, workspaceId, () => shared.lookups.scope(principal, workspaceId))
+			: scopeFor(db, principal, workspaceId));
 	} catch (error) {
 		if (error instanceof AccessDenied) throw new CollabDenied('not-found');
 		throw error;
@@ -80,21 +91,28 @@ export class Auth implements Extension {
 	/** Runs before every other onAuthenticate. */
 	priority = 2000;
 	configuration: AuthConfiguration;
+	private readonly shared?: SharedLookups;
 
 	constructor(configuration: AuthConfiguration) {
 		this.configuration = configuration;
+		if (configuration.cache) this.shared = { cache: configuration.cache, lookups: new AuthLookups(configuration.db) };
 	}
 
 	async onAuthenticate(data: onAuthenticatePayload): Promise<AgentContext> {
 		const { db, ticketSecret, cache } = this.configuration;
 		const conversationId = parseConversationDocName(data.documentName);
 		if (!conversationId) throw this.deny('not-found', data.socketId);
-		const load = () => authenticate(db, data.token, { ticketSecret });
+		const { shared } = this;
+		const load = async () => {
+			// A collab ticket's session is read with the other sockets' of this turn.
+			const session = shared && ticketSecret && data.token.startsWith(COLLAB_TICKET_PREFIX) ? readCollabTicket(ticketSecret, data.token) : null;
+			return session ? ((await shared!.lookups.session(session)) ?? null) : authenticate(db, data.token, { ticketSecret });
+		};
 		const principal = data.token ? await (cache ? cache.principal(data.token, ticketSecret, load) : load()) : null;
 		if (!principal) throw this.deny('unauthenticated', data.socketId);
 		let access: Access;
 		try {
-			access = await decideAccess(db, principal, conversationId, cache);
+			access = await decideAccess(db, principal, conversationId, shared);
 		} catch (error) {
 			if (error instanceof CollabDenied) throw this.deny(error.reason, data.socketId);
 			throw error;

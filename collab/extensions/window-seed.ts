@@ -3,7 +3,8 @@ import type { Queryable } from '../../src/lib/server/db.ts';
 import { WINDOW_SIZE, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { serverOrigin, type CollabContext } from '../context.ts';
-import { applySnapshot, loadSnapshot } from '../window.ts';
+import { applySnapshot, loadSnapshots, type ConversationSnapshot } from '../window.ts';
+import { batched } from '../batch.ts';
 
 const log = logger('collab');
 
@@ -23,15 +24,19 @@ export class WindowSeed implements Extension {
 	extensionName = 'chatmai-window-seed';
 	configuration: WindowSeedConfiguration;
 
+	/** Snapshots of the documents loading in the same turn, in one set of queries. */
+	private readonly snapshot: (conversationId: string) => Promise<ConversationSnapshot | undefined>;
+
 	constructor(configuration: WindowSeedConfiguration) {
 		this.configuration = configuration;
+		this.snapshot = batched((ids) => loadSnapshots(configuration.db, ids, configuration.windowSize ?? WINDOW_SIZE));
 	}
 
 	async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
 		const conversationId = parseConversationDocName(documentName);
 		if (!conversationId) return;
 		try {
-			const snapshot = await loadSnapshot(this.configuration.db, conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
+			const snapshot = await this.snapshot(conversationId);
 			if (!snapshot || document.isDestroyed) return;
 			// Stored like any other change: what is stored is what the next load starts from, so the
 			// items keep their identity across restarts and a reconnecting tab's copy merges as a no-op.

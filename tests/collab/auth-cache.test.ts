@@ -5,6 +5,8 @@ import { connect, createFixture, disconnect, startServer, type Client, type Fixt
 import { createSession, invalidateSession } from '../../src/lib/server/auth/session.ts';
 import { accessChanged, clearAccessChanges, provideAccessChanges } from '../../src/lib/server/access-changes.ts';
 import { conversationDocName } from '../../src/lib/conversation-doc.ts';
+import { issueCollabTicket } from '../../src/lib/server/auth/collab-ticket.ts';
+import { uniqueEmail } from '../helpers/db.ts';
 
 /**
  * Issue 18, item 2: a reconnect storm does not ask PostgreSQL who a credential is once per socket
@@ -43,8 +45,10 @@ afterAll(async () => {
 	await db.end();
 });
 
+const ticketSecret = crypto.getRandomValues(new Uint8Array(32));
+
 async function server(authCacheMs?: number): Promise<TestServer> {
-	const started = await startServer(counted, { authCacheMs });
+	const started = await startServer(counted, { authCacheMs, ticketSecret });
 	servers.push(started);
 	return started;
 }
@@ -59,14 +63,32 @@ const sessionLookups = () => queries.filter((q) => /from sessions/.test(q)).leng
 const membershipLookups = () => queries.filter((q) => /from memberships/.test(q)).length;
 
 describe('authentication answers shared by a reconnect storm', () => {
-	it('ten sockets of one agent opening ten conversations ask PostgreSQL who the agent is once, and without the cache ten times', async () => {
-		for (const [cacheMs, expected] of [[undefined, 1], [0, 10]] as const) {
+	it('ten sockets of one agent opening ten conversations ask PostgreSQL who the agent is once, and without the cache more often', async () => {
+		for (const cacheMs of [undefined, 0]) {
 			const { url } = await server(cacheMs);
 			queries.length = 0;
 			const tabs = names.map((name) => tab(url, name, fx.agentA.token));
 			expect(await Promise.all(tabs.map((t) => t.ready))).toEqual(names.map(() => true));
-			expect(sessionLookups()).toBe(expected);
-			expect(membershipLookups()).toBe(expected);
+			expect(sessionLookups() === 1).toBe(cacheMs === undefined);
+			expect(membershipLookups() === 1).toBe(cacheMs === undefined);
+			disconnect(...tabs);
+		}
+	});
+
+	it('twelve agents reconnecting at once with collab tickets are answered with fewer session and membership queries than sockets', async () => {
+		const tickets: string[] = [];
+		for (let i = 0; i < 12; i++) {
+			const { rows } = await db.query(`insert into users (email, name, password_hash) values ($1, 'Agent', 'x') returning id`, [uniqueEmail('storm')]);
+			await db.query(`insert into memberships (workspace_id, user_id, role) values ($1, $2, 'agent')`, [fx.workspaceId, rows[0].id]);
+			tickets.push(issueCollabTicket(ticketSecret, (await createSession(db, rows[0].id, fx.workspaceId)).session.id).ticket);
+		}
+		for (const [cacheMs, fewer] of [[undefined, true], [0, false]] as const) {
+			const { url } = await server(cacheMs);
+			queries.length = 0;
+			const tabs = tickets.map((ticket, i) => tab(url, names[i % names.length], ticket));
+			expect(await Promise.all(tabs.map((t) => t.ready))).toEqual(tickets.map(() => true));
+			expect(sessionLookups() < tickets.length).toBe(fewer);
+			expect(membershipLookups() < tickets.length).toBe(fewer);
 			disconnect(...tabs);
 		}
 	});
