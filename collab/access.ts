@@ -6,6 +6,7 @@ import { reauthenticate } from '../src/lib/server/auth/principal.ts';
 import { errorMessage, logger } from '../src/lib/server/log.ts';
 import { CollabDenied, decideAccess } from './extensions/auth.ts';
 import type { AgentContext, CollabContext } from './context.ts';
+import type { AccessCache } from './access-cache.ts';
 
 const log = logger('collab');
 
@@ -20,6 +21,8 @@ export interface AccessWatchConfiguration {
 	 * transaction that had not committed yet when the first one read. @default 250
 	 */
 	settleMs?: number;
+	/** Auth's answers: every change drops those it concerns before anything is re-checked. */
+	cache?: AccessCache;
 }
 
 /** Sent to the provider with the document's close message. */
@@ -48,6 +51,7 @@ export class AccessWatch implements Extension, AccessChanges {
 	extensionName = 'chatmai-access-watch';
 	private readonly db: Queryable;
 	private readonly settleMs: number;
+	private readonly cache?: AccessCache;
 	private readonly instanceId = crypto.randomUUID();
 	private readonly channel: string;
 	private hocuspocus?: Hocuspocus;
@@ -61,6 +65,7 @@ export class AccessWatch implements Extension, AccessChanges {
 	constructor(configuration: AccessWatchConfiguration) {
 		this.db = configuration.db;
 		this.settleMs = configuration.settleMs ?? 250;
+		this.cache = configuration.cache;
 		this.channel = `${configuration.redisPrefix ?? 'chatmai-collab'}:access`;
 		if (configuration.redisUrl) {
 			const options = { maxRetriesPerRequest: 3 };
@@ -122,12 +127,15 @@ export class AccessWatch implements Extension, AccessChanges {
 	}
 
 	private handle(change: AccessChange): void {
+		this.cache?.invalidate(change);
 		const now = Date.now();
 		this.recent = this.recent.filter((r) => now - r.at < REMEMBER_MS);
 		this.recent.push({ sequence: ++this.sequence, change, at: now });
 		this.track(this.recheckAll(change));
 		const timer = setTimeout(() => {
 			this.timers.delete(timer);
+			// Again: an answer cached from a transaction that had not committed at the first drop.
+			this.cache?.invalidate(change);
 			this.track(this.recheckAll(change));
 		}, this.settleMs);
 		timer.unref?.();

@@ -84,6 +84,28 @@ export async function scopeFor(db: Queryable, principal: Principal, workspaceId:
 }
 
 /**
+ * `scopeFor` of several principals in one workspace, in one query (the collab server's reconnect
+ * storms). A principal that is not a member there, or an API token made for another workspace, is
+ * absent.
+ */
+export async function scopesFor(db: Queryable, principals: Principal[], workspaceId: string): Promise<Map<Principal, WorkspaceScope>> {
+	const scopes = new Map<Principal, WorkspaceScope>();
+	if (!isUuid(workspaceId)) return scopes;
+	const allowed = principals.filter((p) => p.kind !== 'api_token' || p.workspaceId === workspaceId);
+	if (!allowed.length) return scopes;
+	const { rows } = await db.query<{ user_id: string; role: Role }>(
+		'select user_id, role from memberships where workspace_id = $1 and user_id = any($2::uuid[])',
+		[workspaceId, [...new Set(allowed.map((p) => p.userId))]]
+	);
+	const roles = new Map(rows.map((row) => [row.user_id, row.role]));
+	for (const principal of allowed) {
+		const role = roles.get(principal.userId);
+		if (role) scopes.set(principal, makeScope(principal, workspaceId, role));
+	}
+	return scopes;
+}
+
+/**
  * The workspace a principal works in when none is named: its token's, its session's, else the one
  * its user last opened (users.last_workspace_id), else its oldest membership.
  */

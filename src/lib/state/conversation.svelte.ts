@@ -1,6 +1,7 @@
 import { createContext } from 'svelte';
 import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { RECONNECT } from '$lib/collab-reconnect';
 import {
 	addLabel,
 	addNote,
@@ -141,8 +142,8 @@ export class LiveConversation {
 		};
 		read();
 
-		// Reconnect quickly: agents notice a 30 s back-off (the provider's default) as lost work.
-		this.#socket = new HocuspocusProviderWebsocket({ url, maxDelay: 4000 });
+		// Back quickly when alone, spread out when a restart brings every tab back at once.
+		this.#socket = new HocuspocusProviderWebsocket({ url, ...RECONNECT });
 		this.provider = new HocuspocusProvider({
 			websocketProvider: this.#socket,
 			name: conversationDocName(this.id),
