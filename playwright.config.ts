@@ -5,6 +5,10 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.E2E_PORT ?? 4173);
 // The AI tests start a fake Ollama here; the server under test is pointed at it.
 process.env.OLLAMA_HOST ??= `http://127.0.0.1:${port + 1}`;
+// Fake Shopee (its authorization page, token service and API) and fake LINE listen on fixed ports next to
+// the server's (tests/e2e/demo.ts FAKE_PORTS): the server is told where they are before they start.
+const shopee = `http://127.0.0.1:${port + 2}`;
+const line = `http://127.0.0.1:${port + 3}`;
 // The e2e server runs an SMTP server in-process and appends what it receives here (tests/e2e/mailbox.ts).
 process.env.E2E_MAILBOX ??= join(tmpdir(), `chatmai-e2e-mailbox-${port}.jsonl`);
 
@@ -34,6 +38,19 @@ export default defineConfig({
 		timeout: 120_000,
 		stdout: 'ignore',
 		stderr: 'pipe',
-		env: { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000', OLLAMA_HOST: process.env.OLLAMA_HOST, E2E_MAILBOX: process.env.E2E_MAILBOX }
+		env: {
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			LOG_LEVEL: 'warn',
+			CHATMAI_SIGNUP_LIMIT_PER_HOUR: '100000',
+			OLLAMA_HOST: process.env.OLLAMA_HOST,
+			E2E_MAILBOX: process.env.E2E_MAILBOX,
+			// The test partner app the fake Shopee knows (tests/fakes/shopee.ts).
+			CHATMAI_SHOPEE_PARTNER_ID: '2001887',
+			CHATMAI_SHOPEE_PARTNER_KEY: 'shopee-partner-key-abcdef',
+			CHATMAI_SHOPEE_API_URL: shopee,
+			CHATMAI_SHOPEE_AUTH_URL: shopee,
+			CHATMAI_LINE_API_URL: line
+		}
 	}
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../src/lib/server/migrate.ts';
-import { signedWebhook, testCredentials } from '../tests/fakes/platforms.ts';
+import { signedWebhook, startFakePlatform, testCredentials, type FakePlatform } from '../tests/fakes/platforms.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
 
 /**
@@ -359,6 +359,7 @@ async function main(): Promise<void> {
 	const databaseUrl = url.toString();
 	const dataDir = mkdtempSync(join(tmpdir(), 'chatmai-bench-'));
 	let server: ChildProcess | undefined;
+	let line: FakePlatform | undefined;
 	const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 	try {
 		await migrate(databaseUrl);
@@ -367,6 +368,8 @@ async function main(): Promise<void> {
 		const pgRate = await pgFloor(databaseUrl);
 
 		const port = await freePort();
+		// ChatMai checks a LINE channel with LINE (bot info) before connecting it, and reads customers' profiles.
+		line = await startFakePlatform('line');
 		server = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'server/index.ts')], {
 			cwd: ROOT,
 			env: {
@@ -380,6 +383,7 @@ async function main(): Promise<void> {
 				CHATMAI_SEED_DEMO: 'false',
 				CHATMAI_SIGNUP_LIMIT_PER_HOUR: '1000',
 				LOG_LEVEL: 'warn',
+				CHATMAI_LINE_API_URL: line.baseUrl,
 				...(process.env.BENCH_NO_WORKERS ? { CHATMAI_WORKERS: 'false' } : {})
 			},
 			stdio: ['ignore', 'pipe', 'inherit']
@@ -477,6 +481,7 @@ async function main(): Promise<void> {
 		console.log(`lost: ${lost}   duplicated: ${duplicated}   not in their document: ${notInDocument}   (of ${acked.size} acknowledged)`);
 	} finally {
 		if (server) await stopChild(server);
+		await line?.close();
 		await db.end();
 		rmSync(dataDir, { recursive: true, force: true });
 		const admin2 = new pg.Client({ connectionString: ADMIN_URL });

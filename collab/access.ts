@@ -7,6 +7,7 @@ import { errorMessage, logger } from '../src/lib/server/log.ts';
 import { CollabDenied, decideAccess } from './extensions/auth.ts';
 import { decideFeedAccess } from './feed.ts';
 import type { CollabContext, MemberContext } from './context.ts';
+import type { AccessCache } from './access-cache.ts';
 
 const log = logger('collab');
 
@@ -21,6 +22,8 @@ export interface AccessWatchConfiguration {
 	 * transaction that had not committed yet when the first one read. @default 250
 	 */
 	settleMs?: number;
+	/** Auth's answers: every change drops those it concerns before anything is re-checked. */
+	cache?: AccessCache;
 }
 
 /** Sent to the provider with the document's close message. */
@@ -49,6 +52,7 @@ export class AccessWatch implements Extension, AccessChanges {
 	extensionName = 'chatmai-access-watch';
 	private readonly db: Queryable;
 	private readonly settleMs: number;
+	private readonly cache?: AccessCache;
 	private readonly instanceId = crypto.randomUUID();
 	private readonly channel: string;
 	private hocuspocus?: Hocuspocus;
@@ -62,6 +66,7 @@ export class AccessWatch implements Extension, AccessChanges {
 	constructor(configuration: AccessWatchConfiguration) {
 		this.db = configuration.db;
 		this.settleMs = configuration.settleMs ?? 250;
+		this.cache = configuration.cache;
 		this.channel = `${configuration.redisPrefix ?? 'chatmai-collab'}:access`;
 		if (configuration.redisUrl) {
 			const options = { maxRetriesPerRequest: 3 };
@@ -123,12 +128,15 @@ export class AccessWatch implements Extension, AccessChanges {
 	}
 
 	private handle(change: AccessChange): void {
+		this.cache?.invalidate(change);
 		const now = Date.now();
 		this.recent = this.recent.filter((r) => now - r.at < REMEMBER_MS);
 		this.recent.push({ sequence: ++this.sequence, change, at: now });
 		this.track(this.recheckAll(change));
 		const timer = setTimeout(() => {
 			this.timers.delete(timer);
+			// Again: an answer cached from a transaction that had not committed at the first drop.
+			this.cache?.invalidate(change);
 			this.track(this.recheckAll(change));
 		}, this.settleMs);
 		timer.unref?.();

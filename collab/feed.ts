@@ -3,13 +3,14 @@ import { Redis as IORedis } from 'ioredis';
 import type { Queryable } from '../src/lib/server/db.ts';
 import type { Principal } from '../src/lib/server/auth/principal.ts';
 import type { WorkspaceEvent, WorkspaceFeed } from '../src/lib/server/ports.ts';
-import { AccessDenied, scopeFor } from '../src/lib/server/scope.ts';
+import { scopeFor } from '../src/lib/server/scope.ts';
+import { refusedWith } from '../src/lib/server/errors.ts';
 import { summariesOf } from '../src/lib/server/conversations.ts';
 import { colorFor } from '../src/lib/conversation-doc.ts';
 import { workspaceFeedName, type FeedMessage } from '../src/lib/live-feed.ts';
 import { errorMessage, logger } from '../src/lib/server/log.ts';
 import { reportsChanged } from '../src/lib/server/report-freshness.ts';
-import { CollabDenied } from './extensions/auth.ts';
+import { CollabDenied, type SharedLookups } from './extensions/auth.ts';
 import type { CollabContext, FeedContext } from './context.ts';
 
 const log = logger('collab');
@@ -37,13 +38,19 @@ export interface WorkspaceFeedConfiguration {
 	reportEveryMs?: number;
 }
 
-/** The decision behind a feed connection and its re-check: a member of the workspace with `read`. */
-export async function decideFeedAccess(db: Queryable, principal: Principal, workspaceId: string): Promise<FeedContext> {
+/**
+ * The decision behind a feed connection and its re-check: a member of the workspace with `read`.
+ * A new connection passes the storm's shared lookups (collab/extensions/auth.ts), so its scope may
+ * come from the access cache; a re-check passes none and reads PostgreSQL.
+ */
+export async function decideFeedAccess(db: Queryable, principal: Principal, workspaceId: string, shared?: SharedLookups): Promise<FeedContext> {
 	let scope;
 	try {
-		scope = await scopeFor(db, principal, workspaceId);
+		scope = await (shared
+			? shared.cache.scope(principal, workspaceId, () => shared.lookups.scope(principal, workspaceId))
+			: scopeFor(db, principal, workspaceId));
 	} catch (error) {
-		if (error instanceof AccessDenied) throw new CollabDenied('not-found');
+		if (refusedWith(error, 'not_found', 'forbidden')) throw new CollabDenied('not-found');
 		throw error;
 	}
 	if (!scope.can('read')) throw new CollabDenied('forbidden');

@@ -15,6 +15,7 @@ import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
 import { WorkspaceFeedServer } from './feed.ts';
+import { AccessCache } from './access-cache.ts';
 import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
@@ -57,6 +58,12 @@ export interface CollabOptions {
 	storeRetryBaseMs?: number;
 	/** Close a socket that has sent nothing for this long, in ms (providers send awareness every 15 s). @default 60000 */
 	idleTimeoutMs?: number;
+	/**
+	 * How long authentication answers (credential, conversation's workspace, scope) are reused by
+	 * new connections, in ms; access changes drop them at once (collab/access-cache.ts). The
+	 * lookups of sockets authenticating together are grouped (auth-lookups.ts). 0: neither. @default 5000
+	 */
+	authCacheMs?: number;
 }
 
 export interface Collab {
@@ -80,11 +87,12 @@ const log = logger('collab');
 export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
 	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
-	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+	const cache = options.authCacheMs === 0 ? undefined : new AccessCache({ ttlMs: options.authCacheMs });
+	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, cache });
 	const feed = new WorkspaceFeedServer({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
 	const extensions: Extension[] = [
 		access,
-		new Auth({ db: options.db, ticketSecret: options.ticketSecret }),
+		new Auth({ db: options.db, ticketSecret: options.ticketSecret, cache }),
 		persistence({ db: options.db, retryBaseMs: options.storeRetryBaseMs, closing: () => closing, settled: (name) => projection.settled(name) }),
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,

@@ -25,6 +25,8 @@ import {
 	type LiveMetaPatch,
 	type LiveOrigin
 } from '../src/lib/server/ports.ts';
+import type { AiDraftOptions, AiDraftWriter } from '../src/lib/server/ports.ts';
+import { AiDraftSession } from './ai-draft.ts';
 import { logger } from '../src/lib/server/log.ts';
 import type { DeliveryError } from '../src/lib/delivery-errors.ts';
 import { missingFromDatabase } from '../src/lib/server/privacy/documents.ts';
@@ -243,5 +245,11 @@ export class LiveDocumentWriter implements LiveDocuments {
 			await connection.disconnect({ unloadImmediately: false });
 		}
 		log.debug('live_write', { conversation_id: conversationId, source: origin.source });
+	}
+
+	async openAiDraft(workspaceId: string, conversationId: string, options: AiDraftOptions): Promise<AiDraftWriter> {
+		const { rowCount } = await this.db.query('select 1 from conversations where id = $1 and workspace_id = $2', [conversationId, workspaceId]);
+		if (!rowCount) throw new LiveDocumentNotFound(conversationId);
+		return AiDraftSession.open(this.hocuspocus, { kind: 'server', origin: { source: 'ai' }, workspaceId, conversationId }, options);
 	}
 }

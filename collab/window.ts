@@ -76,46 +76,59 @@ export interface ConversationSnapshot {
 }
 
 export async function loadSnapshot(db: Queryable, conversationId: string, windowSize = WINDOW_SIZE): Promise<ConversationSnapshot | null> {
-	const conversation = await db.query<{ status: string; snoozed_until: Date | null; assignee_id: string | null; labels: string[] }>(
-		'select status, snoozed_until, assignee_id, labels from conversations where id = $1',
-		[conversationId]
-	);
-	const row = conversation.rows[0];
-	if (!row) return null;
-	const [messages, notes] = await Promise.all([
-		db.query<MessageRow>(
-			`select * from (
-			   select id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at
-			     from messages where conversation_id = $1
-			    order by sent_at desc, id desc limit $2
-			 ) recent order by sent_at, id`,
-			[conversationId, windowSize]
+	return (await loadSnapshots(db, [conversationId], windowSize)).get(conversationId) ?? null;
+}
+
+/**
+ * The snapshots of several conversations in three queries (a reconnect storm loads hundreds of
+ * documents at once: collab/batch.ts groups them). A conversation that does not exist is absent.
+ */
+export async function loadSnapshots(db: Queryable, conversationIds: string[], windowSize = WINDOW_SIZE): Promise<Map<string, ConversationSnapshot>> {
+	const snapshots = new Map<string, ConversationSnapshot>();
+	if (!conversationIds.length) return snapshots;
+	const [conversations, messages, notes] = await Promise.all([
+		db.query<{ id: string; status: string; snoozed_until: Date | null; assignee_id: string | null; labels: string[] }>(
+			'select id, status, snoozed_until, assignee_id, labels from conversations where id = any($1::uuid[])',
+			[conversationIds]
 		),
-		db.query<NoteRow>(
-			`select * from (
+		db.query<MessageRow & { conversation_id: string }>(
+			`select c.id as conversation_id, m.* from unnest($1::uuid[]) c(id) cross join lateral (
+			   select id, direction, sender_type, author_id, body, attachments, delivery_state, delivery_error, sent_at
+			     from messages where conversation_id = c.id
+			    order by sent_at desc, id desc limit $2
+			 ) m order by c.id, m.sent_at, m.id`,
+			[conversationIds, windowSize]
+		),
+		db.query<NoteRow & { conversation_id: string }>(
+			`select c.id as conversation_id, n.* from unnest($1::uuid[]) c(id) cross join lateral (
 			   select n.id, n.author_id, u.name as author_name, n.body, n.mentions, n.created_at
 			     from notes n left join users u on u.id = n.author_id
-			    where n.conversation_id = $1 order by n.created_at desc limit $2
-			 ) recent order by created_at`,
-			[conversationId, NOTES_LIMIT]
+			    where n.conversation_id = c.id order by n.created_at desc limit $2
+			 ) n order by c.id, n.created_at`,
+			[conversationIds, NOTES_LIMIT]
 		)
 	]);
-	const windowMessages = messages.rows.map(windowMessageFromRow);
-	const deliveries = new Map<string, Delivery>();
+	for (const row of conversations.rows) {
+		snapshots.set(row.id, {
+			messages: [],
+			deliveries: new Map(),
+			status: row.status,
+			snoozedUntil: row.snoozed_until?.toISOString() ?? null,
+			assigneeId: row.assignee_id,
+			labels: row.labels,
+			notes: []
+		});
+	}
 	for (const m of messages.rows) {
+		const snapshot = snapshots.get(m.conversation_id);
+		if (!snapshot) continue;
+		snapshot.messages.push(windowMessageFromRow(m));
 		if (m.direction === 'out' && m.delivery_state) {
-			deliveries.set(m.id, { state: m.delivery_state, reason: readDeliveryError(m.delivery_error), at: m.sent_at.toISOString() });
+			snapshot.deliveries.set(m.id, { state: m.delivery_state, reason: readDeliveryError(m.delivery_error), at: m.sent_at.toISOString() });
 		}
 	}
-	return {
-		messages: windowMessages,
-		deliveries,
-		status: row.status,
-		snoozedUntil: row.snoozed_until?.toISOString() ?? null,
-		assigneeId: row.assignee_id,
-		labels: row.labels,
-		notes: notes.rows.map(noteFromRow)
-	};
+	for (const n of notes.rows) snapshots.get(n.conversation_id)?.notes.push(noteFromRow(n));
+	return snapshots;
 }
 
 /** Applies the server-only part of a snapshot (the messages window and delivery states). */

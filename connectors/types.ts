@@ -16,6 +16,8 @@ export interface ConnectionConfig {
 	webhookUrl: string;
 	/** Overrides the platform's API host, for sandboxes and the fake platforms in tests. @default the real host */
 	apiBaseUrl?: string;
+	/** Overrides the host of the platform's authorization page and token service, for the fakes in tests. @default the real host */
+	authBaseUrl?: string;
 	/** The token we told Meta to echo during the GET handshake (`platform_connections.verify_token`). */
 	verifyToken?: string;
 	/** Public per-connection settings, each connector validates its own (e.g. `graphApiVersion`, `shopCipher`). */
@@ -136,6 +138,76 @@ export interface Order {
 	customerId?: string;
 }
 
+/** The deployment's own app on a platform, set once per deployment (env or the owner's Settings page). */
+export interface AppCredentials {
+	/** Meta app id, Shopee partner id, Lazada or TikTok Shop app key. */
+	id: string;
+	/** Meta app secret, Shopee partner key, Lazada or TikTok Shop app secret. */
+	secret: string;
+	/** TikTok Shop only: the service id its authorization page names. */
+	serviceId?: string;
+}
+
+/** What the outside calls of the authorization flow need; `fetch` and `now` are injectable for tests. */
+export interface AuthorizationContext {
+	app: AppCredentials;
+	/** Overrides the platform's API host (CHATMAI_<PLATFORM>_API_URL). @default the real host */
+	apiBaseUrl?: string;
+	/** Overrides the host of the platform's authorization page and token service (CHATMAI_<PLATFORM>_AUTH_URL). */
+	authBaseUrl?: string;
+	fetch?: typeof fetch;
+	now?: () => Date;
+	/** @default 10_000 */
+	timeoutMs?: number;
+}
+
+/** When a connection's tokens stop working; `null` where the platform does not say (or they do not expire). */
+export interface TokenLifetimes {
+	accessTokenExpiresAt: Date | null;
+	refreshTokenExpiresAt: Date | null;
+}
+
+/** One account (Page, Instagram account, shop, seller) the seller granted on the platform's authorization page. */
+export interface GrantedAccount<C = unknown> {
+	externalId: string;
+	name: string;
+	/** The connector's full credentials for this account: the app's secrets and the account's tokens. */
+	credentials: C;
+	/** Public settings the connector needs later (`shopCipher`, `pageId`). */
+	settings: Record<string, unknown>;
+	tokens: TokenLifetimes;
+}
+
+/** The platform's own authorization flow (OAuth-like): the page the seller approves on, then code → tokens. */
+export interface Authorization<C = unknown> {
+	/** The platform page to send the seller to; `state` comes back on the callback unchanged. */
+	authorizeUrl(input: { redirectUri: string; state: string }, ctx: AuthorizationContext): URL;
+	/**
+	 * Exchanges the callback's query (`code`, and Shopee's `shop_id`) for the granted accounts and their tokens.
+	 * Throws `SendError` (`permanent`, with the platform's reason) for a bad or used code.
+	 */
+	exchange(callback: URLSearchParams, redirectUri: string, ctx: AuthorizationContext): Promise<GrantedAccount<C>[]>;
+}
+
+/** Who a set of credentials belongs to, as the platform says (the identity check on connect). */
+export interface AccountIdentity {
+	externalId: string;
+	name: string;
+	pictureUrl?: string;
+}
+
+/** A customer's public profile, where the platform offers one. */
+export interface CustomerProfile {
+	name?: string;
+	pictureUrl?: string;
+}
+
+/** New credentials after a refresh, and when they stop working. */
+export interface RefreshedCredentials<C = unknown> {
+	credentials: C;
+	tokens: TokenLifetimes;
+}
+
 /** The answer to Meta's GET subscription handshake. */
 export interface HandshakeResponse {
 	status: 200 | 403;
@@ -179,4 +251,20 @@ export interface Connector<C = unknown> {
 	orders?(lookup: OrderLookup, ctx: CallContext<C>): Promise<Order[]>;
 	/** Unsubscribes or revokes the connection's token on the platform, where it offers a way. */
 	revoke?(ctx: CallContext<C>): Promise<void>;
+	/** Present exactly when `capabilities.authorizes`: the platform's authorization page and code exchange. */
+	authorization?: Authorization<C>;
+	/**
+	 * Asks the platform who these credentials belong to (LINE bot info, Meta `/me`, Shopee shop info, Lazada seller,
+	 * TikTok shops). Throws `SendError` with the platform's reason when they are refused.
+	 */
+	identify(ctx: CallContext<C>): Promise<AccountIdentity>;
+	/**
+	 * Present exactly when `capabilities.refreshesTokens`: renews the access token with the refresh token. A refresh
+	 * token the platform no longer accepts is a permanent `SendError` with `code: 'refresh_rejected'`.
+	 */
+	refresh?(ctx: CallContext<C>): Promise<RefreshedCredentials<C>>;
+	/** The customer's name and picture, where the platform offers a profile (LINE, Messenger, Instagram). */
+	profile?(customerId: string, ctx: CallContext<C>): Promise<CustomerProfile>;
+	/** Starts the account's webhooks where the platform asks the app to (Meta: the Page's `subscribed_apps`). */
+	subscribe?(ctx: CallContext<C>): Promise<void>;
 }

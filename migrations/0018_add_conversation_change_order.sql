@@ -48,7 +48,7 @@ alter table users
 
 -- A reply that failed in the end is notified to the member who wrote it.
 alter table notifications drop constraint notifications_kind_check;
-alter table notifications add constraint notifications_kind_check check (kind in ('mention', 'assigned', 'snooze_ended', 'send_failed'));
+alter table notifications add constraint notifications_kind_check check (kind in ('mention', 'assigned', 'snooze_ended', 'connection_reauthorize', 'send_failed'));
 
 -- A conversation with a reply that failed in the end is marked on its list row and found with the
 -- list's "failed" filter: how many of its messages are failed now, kept by trigger whoever changes

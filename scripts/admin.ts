@@ -172,5 +172,5 @@ function noLiveDocuments(): LiveDocuments {
 	const refuse = async () => {
 		throw new Error('live documents are not available in the admin CLI');
 	};
-	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse, appendNote: refuse, purge: refuse };
+	return { appendMessage: refuse, appendMessages: refuse, setDeliveryState: refuse, clearDraft: refuse, setMeta: refuse, appendNote: refuse, purge: refuse, openAiDraft: refuse };
 }

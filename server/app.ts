@@ -15,6 +15,7 @@ import { pushLatestNotification } from '../src/lib/server/push.ts';
 import { loadVapidKeys } from './push-keys.ts';
 import { createCollab } from '../collab/index.ts';
 import { startPrivacyJobs } from '../src/lib/server/privacy/jobs.ts';
+import { stopAllAiDrafts } from '../src/lib/server/ai/stream.ts';
 import { connectors } from '../connectors/registry.ts';
 import { createPipeline } from '../connectors/pipeline/index.ts';
 import { openDatabase } from './database.ts';
@@ -118,6 +119,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 			await pipeline.stop(); // acknowledged webhooks are committed; workers finish their pass
 			clearAccessChanges(collab.access);
 			clearWorkspaceFeed(feed);
+			await stopAllAiDrafts(); // each AI draft in progress ends marked, its request to Ollama closed
 			await collab.destroy(); // closes sockets and stores every pending document
 			await stopped;
 			clearTimeout(force);

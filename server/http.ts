@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Pool } from '../src/lib/server/db.ts';
 import type { Config } from '../src/lib/server/env.ts';
 import { health } from './health.ts';
+import { errorBody, isDomainError } from '../src/lib/server/errors.ts';
 
 /** A connect-style handler, as adapter-node's `handler` is. */
 export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -35,9 +36,15 @@ export function createRequestListener(routes: HttpRoutes, state: { draining: boo
 		}
 		if (path.startsWith('/webhooks/') && routes.webhooks) {
 			routes.webhooks(req, res).catch((error) => {
+				// A refusal the route did not answer itself still gets its own status (src/lib/server/errors.ts).
+				if (isDomainError(error)) {
+					if (!res.headersSent) res.writeHead(error.status, { 'content-type': 'application/json', ...error.headers });
+					res.end(JSON.stringify(errorBody(error.code, error.message, error.details)));
+					return;
+				}
 				console.error(JSON.stringify({ scope: 'webhooks', event: 'unhandled', error: String(error?.message ?? error) }));
 				if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-				res.end(JSON.stringify({ error: { code: 'internal', message: 'Something went wrong' } }));
+				res.end(JSON.stringify(errorBody('internal', 'Something went wrong')));
 			});
 			return;
 		}

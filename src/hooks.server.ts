@@ -5,6 +5,7 @@ import { services } from '$lib/server/services';
 import { bearerToken, LOCALE_COOKIE, setSessionCookie } from '$lib/server/http/cookies';
 import { isSecure } from '$lib/server/http/request';
 import { isDatabaseUnavailable } from '$lib/server/db';
+import { isDomainError } from '$lib/server/errors';
 import { checkOrigin } from '$lib/server/http/csrf';
 import { logger, errorMessage } from '$lib/server/log';
 
@@ -67,6 +68,12 @@ const handleHeaders: Handle = async ({ event, resolve }) => {
 export const handle = sequence(handleNul, handleAuth, handleLocale, handleApiCsrf, handleHeaders);
 
 export const handleError: HandleServerError = ({ error, event, status }) => {
+	// A refusal reaching this point was not mapped by its load, action or endpoint (Kit can only
+	// answer 500 now): say which, so the route learns to answer it (src/routes/form.ts, http/api.ts).
+	if (isDomainError(error)) {
+		log.error('unmapped_refusal', { path: event.url.pathname, code: error.code, status: error.status });
+		return { message: status === 404 ? 'Not found' : 'Something went wrong', code: error.code };
+	}
 	if (isDatabaseUnavailable(error)) {
 		log.warn('database_unavailable', { path: event.url.pathname });
 		return { message: 'The database is unavailable. Please try again in a moment.', code: 'database_unavailable' };

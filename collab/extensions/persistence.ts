@@ -3,6 +3,7 @@ import type { onStoreDocumentPayload } from '@hocuspocus/server';
 import type { Queryable } from '../../src/lib/server/db.ts';
 import { parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
+import { batched } from '../batch.ts';
 
 const log = logger('collab');
 
@@ -52,11 +53,16 @@ export function persistence(configuration: PersistenceConfiguration): Database {
 	const base = configuration.retryBaseMs ?? 200;
 	const max = configuration.retryMaxMs ?? 30_000;
 	const closingAttempts = configuration.attemptsWhileClosing ?? 5;
+	// The documents loading in the same turn (a reconnect storm) are read in one query.
+	const stored = batched(async (names: string[]) => {
+		const { rows } = await db.query<{ name: string; state: Buffer }>('select name, state from collab_documents where name = any($1::text[])', [names]);
+		return new Map(rows.map((row) => [row.name, row.state]));
+	});
 
 	return new SettledDatabase({
 		async fetch({ documentName }) {
-			const { rows } = await db.query<{ state: Buffer }>('select state from collab_documents where name = $1', [documentName]);
-			return rows[0] ? new Uint8Array(rows[0].state) : null;
+			const state = await stored(documentName);
+			return state ? new Uint8Array(state) : null;
 		},
 		async store({ documentName, state }) {
 			const conversationId = parseConversationDocName(documentName);

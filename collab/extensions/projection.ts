@@ -1,28 +1,35 @@
 import type { Document, Extension, afterLoadDocumentPayload } from '@hocuspocus/server';
 import type * as Y from 'yjs';
 import type pg from 'pg';
-import { transaction, isDatabaseUnavailable } from '../../src/lib/server/db.ts';
+import { isDatabaseUnavailable } from '../../src/lib/server/db.ts';
+import { WINDOW_SIZE, conversationDoc, isUuid, parseConversationDocName, sameNote, type Note } from '../../src/lib/conversation-doc.ts';
+import { NoteRefused } from '../../src/lib/server/notes.ts';
+import { AccessDenied } from '../../src/lib/server/scope.ts';
 import {
-	LABELS_LIMIT,
-	WINDOW_SIZE,
-	conversationDoc,
-	isStatus,
-	isUuid,
-	isValidLabel,
-	parseConversationDocName,
-	sameNote,
-	sameWindowEntry,
-	type Note
-} from '../../src/lib/conversation-doc.ts';
-import { NoteRefused, isValidNoteInput, writeNote } from '../../src/lib/server/notes.ts';
+	CommandRefused,
+	acceptableLabels,
+	addNote,
+	assign,
+	readAssignee,
+	readLabels,
+	readStatus,
+	setLabels,
+	setStatus,
+	userActor,
+	type CommandDeps,
+	type CommandOptions
+} from '../../src/lib/server/commands/index.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
-import { agentOf, serverOrigin, type AgentContext } from '../context.ts';
-import { conversationsChanged, notificationsCreated } from '../../src/lib/server/workspace-feed.ts';
-import { applyWindow, loadNotes, loadSnapshot, loadWindowMessages, type ConversationSnapshot } from '../window.ts';
+import { agentOf, type AgentContext } from '../context.ts';
+import { applyWindow, loadNotes, loadSnapshot } from '../window.ts';
+import { correct, fixNotes, windowForged, type NotesFix } from './corrections.ts';
 
 const log = logger('collab');
 
 const META_KEYS = new Set(['status', 'snoozedUntil', 'assigneeId']);
+
+/** The change is the document's own: the commands do not write it back. */
+const FROM_DOCUMENT: CommandOptions = { fromDocument: true };
 
 export interface ProjectionConfiguration {
 	db: pg.Pool;
@@ -33,24 +40,27 @@ export interface ProjectionConfiguration {
 type Job = () => Promise<void>;
 
 /**
- * Projects what agents change in a document into PostgreSQL rows, with who and when, so that
- * lists, filters, reports and search query SQL: status and snooze (conversations +
- * conversation_events), assignee (+ assignments, a notification), labels, notes (+ a notification
- * per @mention).
+ * Translates what agents change in a document into the conversation commands
+ * (src/lib/server/commands), which validate and write PostgreSQL rows with who and when, so that
+ * lists, filters, reports and search query SQL: status and snooze, assignee, labels, notes.
  *
- * Only changes whose Yjs origin is an agent's connection are projected. Server-side writes are
+ * Only changes whose Yjs origin is an agent's connection are translated. Server-side writes are
  * mirrors of rows their caller already wrote, and changes relayed by Redis are projected by the
- * instance the agent is connected to. An agent's edit that breaks the rules (an unknown status, a
- * non-member assignee, a note claiming another author, a write into the server-only window) is
- * corrected in the document from PostgreSQL.
+ * instance the agent is connected to. An edit a command refuses (an unknown status, a non-member
+ * assignee, a supervisor's change, a note claiming another author) and a write into the
+ * server-only window are corrected in the document from PostgreSQL.
  */
 export class Projection implements Extension {
 	extensionName = 'chatmai-projection';
 	configuration: ProjectionConfiguration;
 	private queues = new Map<string, Promise<void>>();
+	private deps: CommandDeps;
 
 	constructor(configuration: ProjectionConfiguration) {
 		this.configuration = configuration;
+		// Every command runs FROM_DOCUMENT here: the change is already in the document, nothing is mirrored.
+		const mirrorRefused = () => Promise.reject(new Error('The projection never writes a document change back'));
+		this.deps = { db: configuration.db, live: { setMeta: mirrorRefused, appendNote: mirrorRefused } };
 	}
 
 	async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
@@ -62,11 +72,10 @@ export class Projection implements Extension {
 			const agent = agentOf(event.transaction.origin);
 			if (!agent) return;
 			const keys = [...event.keysChanged];
-			if (keys.some((k) => !META_KEYS.has(k))) this.enqueue(document, () => this.dropUnknownMetaKeys(document, agent));
+			if (keys.some((k) => !META_KEYS.has(k))) this.enqueue(document, async () => this.dropUnknownMetaKeys(document, agent));
 			if (keys.includes('status') || keys.includes('snoozedUntil')) {
-				const status = types.meta.get('status');
-				const snoozedUntil = types.meta.get('snoozedUntil') ?? null;
-				this.enqueue(document, () => this.projectStatus(document, agent, status, snoozedUntil));
+				const input = { status: types.meta.get('status'), snoozedUntil: types.meta.get('snoozedUntil') ?? null };
+				this.enqueue(document, () => this.projectStatus(document, agent, input));
 			}
 			if (keys.includes('assigneeId')) {
 				const assigneeId = types.meta.get('assigneeId') ?? null;
@@ -135,13 +144,19 @@ export class Projection implements Extension {
 		}
 	}
 
-	/** Changes the document as the server (never projected, never echoed). */
-	private correct(document: Document, agent: AgentContext, reason: string, fn: () => void): void {
-		if (document.isDestroyed) return;
-		document.transact(
-			fn,
-			serverOrigin({ kind: 'server', origin: { source: 'system', reason }, workspaceId: agent.workspaceId, conversationId: agent.conversationId })
-		);
+	/**
+	 * Runs one command for an agent's edit; when the command refuses it (the role, the input), the
+	 * edit is logged and `revert` puts the document back as PostgreSQL holds it.
+	 */
+	private async translate(document: Document, agent: AgentContext, field: string, command: () => Promise<unknown>, revert: () => Promise<void>): Promise<void> {
+		try {
+			await command();
+		} catch (error) {
+			if (!(error instanceof CommandRefused || error instanceof AccessDenied)) throw error;
+			if (error.reason === 'not_found') return; // the conversation is gone: nothing to correct
+			log.warn('edit_reverted', { document: document.name, field, user_id: agent.principal.userId });
+			await revert();
+		}
 	}
 
 	/**
@@ -155,195 +170,85 @@ export class Projection implements Extension {
 		const { db } = this.configuration;
 		const snapshot = await loadSnapshot(db, agent.conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
 		if (!snapshot || document.isDestroyed) return;
-		const forged = await this.windowForged(document, agent, snapshot);
+		const forged = await windowForged(db, document, agent, snapshot);
 		if (forged) log.warn('client_wrote_server_only', { document: document.name, user_id: agent.principal.userId, reason: forged });
 		else log.debug('client_resent_server_state', { document: document.name, user_id: agent.principal.userId });
 		// Only the window: meta, labels and notes have projections of their own, possibly queued after this one.
-		this.correct(document, agent, forged ? 'revert-server-only' : 'dedupe-window', () => applyWindow(document, snapshot));
+		correct(document, agent, forged ? 'revert-server-only' : 'dedupe-window', () => applyWindow(document, snapshot));
 	}
 
-	/** Why the document's window is not what PostgreSQL holds, or null when it only repeats rows. */
-	private async windowForged(document: Document, agent: AgentContext, snapshot: ConversationSnapshot): Promise<string | null> {
-		const { messages, delivery } = conversationDoc(document);
-		const wanted = new Map(snapshot.messages.map((m) => [m.id, m]));
-		const entries = messages.toArray();
-		const present = new Set<string>();
-		const unknown: string[] = [];
-		for (const entry of entries) {
-			if (!entry || typeof entry !== 'object' || typeof entry.id !== 'string') return 'malformed';
-			const row = wanted.get(entry.id);
-			if (row) {
-				if (!sameWindowEntry(entry, row)) return 'changed';
-				present.add(entry.id);
-			} else unknown.push(entry.id);
-		}
-		for (const id of wanted.keys()) if (!present.has(id)) return 'removed';
-		const states = [...delivery.entries()];
-		const rows = await loadWindowMessages(this.configuration.db, agent.conversationId, [...new Set([...unknown, ...states.map(([id]) => id)])]);
-		for (const id of unknown) {
-			const row = rows.get(id);
-			if (!row || !sameWindowEntry(entries.find((e) => e.id === id)!, row)) return 'unknown';
-		}
-		for (const [id, state] of states) {
-			const row = rows.get(id);
-			// A state may lag its row (queued while the row says sent), never claim what no row says.
-			if (!row || !state || typeof state !== 'object' || (state.state !== 'queued' && state.state !== row.deliveryState)) return 'delivery';
-		}
-		return null;
-	}
-
-	private async dropUnknownMetaKeys(document: Document, agent: AgentContext): Promise<void> {
+	private dropUnknownMetaKeys(document: Document, agent: AgentContext): void {
 		const { meta } = conversationDoc(document);
-		this.correct(document, agent, 'unknown-meta', () => {
+		correct(document, agent, 'unknown-meta', () => {
 			for (const key of [...meta.keys()]) if (!META_KEYS.has(key)) meta.delete(key);
 		});
 	}
 
-	private async projectStatus(document: Document, agent: AgentContext, status: unknown, snoozedUntil: unknown): Promise<void> {
-		const until = typeof snoozedUntil === 'string' && !Number.isNaN(Date.parse(snoozedUntil)) ? new Date(snoozedUntil) : null;
-		const valid = agent.scope.can('converse') && isStatus(status) && (status !== 'snoozed' || until !== null) && (snoozedUntil === null || until !== null);
-		const result = await transaction(this.configuration.db, async (client) => {
-			const { rows } = await client.query<{ status: string; snoozed_until: Date | null }>(
-				'select status, snoozed_until from conversations where id = $1 and workspace_id = $2 for update',
-				[agent.conversationId, agent.workspaceId]
-			);
-			const row = rows[0];
-			if (!row) return null;
-			if (!valid) return row;
-			const nextUntil = status === 'snoozed' ? until : null;
-			if (row.status === status && row.snoozed_until?.getTime() === nextUntil?.getTime()) return null;
-			await client.query('update conversations set status = $3, snoozed_until = $4, updated_at = now() where id = $1 and workspace_id = $2', [
-				agent.conversationId,
-				agent.workspaceId,
-				status,
-				nextUntil
-			]);
-			await client.query(`insert into conversation_events (workspace_id, conversation_id, actor_id, kind, data) values ($1, $2, $3, 'status', $4)`, [
-				agent.workspaceId,
-				agent.conversationId,
-				agent.principal.userId,
-				JSON.stringify({ from: row.status, to: status, snoozedUntil: nextUntil?.toISOString() ?? null })
-			]);
-			return null;
-		});
-		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
-		if (result) {
-			log.warn('edit_reverted', { document: document.name, field: 'status', user_id: agent.principal.userId });
-			const { meta } = conversationDoc(document);
-			this.correct(document, agent, 'invalid-status', () => {
-				meta.set('status', result.status);
-				meta.set('snoozedUntil', result.snoozed_until?.toISOString() ?? null);
-			});
-		}
+	private async projectStatus(document: Document, agent: AgentContext, input: { status: unknown; snoozedUntil: unknown }): Promise<void> {
+		await this.translate(
+			document,
+			agent,
+			'status',
+			() => setStatus(this.deps, userActor(agent.scope), agent.conversationId, input, FROM_DOCUMENT),
+			async () => {
+				const stored = await readStatus(this.configuration.db, agent.workspaceId, agent.conversationId);
+				if (!stored) return;
+				const { meta } = conversationDoc(document);
+				correct(document, agent, 'invalid-status', () => {
+					meta.set('status', stored.status);
+					meta.set('snoozedUntil', stored.snoozedUntil);
+				});
+			}
+		);
 	}
 
 	private async projectAssignee(document: Document, agent: AgentContext, assigneeId: unknown): Promise<void> {
-		const revertTo = await transaction(this.configuration.db, async (client) => {
-			const { rows } = await client.query<{ assignee_id: string | null }>(
-				'select assignee_id from conversations where id = $1 and workspace_id = $2 for update',
-				[agent.conversationId, agent.workspaceId]
-			);
-			const row = rows[0];
-			if (!row) return undefined;
-			let valid = agent.scope.can('converse') && (assigneeId === null || isUuid(assigneeId));
-			if (valid && assigneeId !== null) {
-				const member = await client.query(
-					`select 1 from memberships where workspace_id = $1 and user_id = $2 and role in ('owner', 'admin', 'agent')`,
-					[agent.workspaceId, assigneeId]
-				);
-				valid = member.rowCount === 1;
+		await this.translate(
+			document,
+			agent,
+			'assigneeId',
+			() => assign(this.deps, userActor(agent.scope), agent.conversationId, assigneeId, FROM_DOCUMENT),
+			async () => {
+				const stored = await readAssignee(this.configuration.db, agent.workspaceId, agent.conversationId);
+				if (stored !== undefined) correct(document, agent, 'invalid-assignee', () => conversationDoc(document).meta.set('assigneeId', stored));
 			}
-			if (!valid) return row.assignee_id;
-			if (row.assignee_id === assigneeId) return undefined;
-			await client.query('update conversations set assignee_id = $3, updated_at = now() where id = $1 and workspace_id = $2', [
-				agent.conversationId,
-				agent.workspaceId,
-				assigneeId
-			]);
-			await client.query('insert into assignments (workspace_id, conversation_id, assignee_id, assigned_by) values ($1, $2, $3, $4)', [
-				agent.workspaceId,
-				agent.conversationId,
-				assigneeId,
-				agent.principal.userId
-			]);
-			await client.query(`insert into conversation_events (workspace_id, conversation_id, actor_id, kind, data) values ($1, $2, $3, 'assignee', $4)`, [
-				agent.workspaceId,
-				agent.conversationId,
-				agent.principal.userId,
-				JSON.stringify({ from: row.assignee_id, to: assigneeId })
-			]);
-			if (assigneeId && assigneeId !== agent.principal.userId) {
-				await client.query(`insert into notifications (workspace_id, user_id, kind, conversation_id, actor_id) values ($1, $2, 'assigned', $3, $4)`, [
-					agent.workspaceId,
-					assigneeId,
-					agent.conversationId,
-					agent.principal.userId
-				]);
-			}
-			return undefined;
-		});
-		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
-		if (revertTo === undefined && typeof assigneeId === 'string' && assigneeId !== agent.principal.userId) notificationsCreated(agent.workspaceId, [assigneeId]);
-		if (revertTo !== undefined) {
-			log.warn('edit_reverted', { document: document.name, field: 'assigneeId', user_id: agent.principal.userId });
-			this.correct(document, agent, 'invalid-assignee', () => conversationDoc(document).meta.set('assigneeId', revertTo));
-		}
+		);
 	}
 
+	/** The document's set as the command accepts it (invalid labels dropped); the document then shows what was stored. */
 	private async projectLabels(document: Document, agent: AgentContext, labels: string[]): Promise<void> {
-		const { labels: map } = conversationDoc(document);
-		const allowed = agent.scope.can('converse');
-		const valid = allowed ? labels.filter(isValidLabel).sort().slice(0, LABELS_LIMIT) : null;
-		const stored = await transaction(this.configuration.db, async (client) => {
-			const { rows } = await client.query<{ labels: string[] }>('select labels from conversations where id = $1 and workspace_id = $2 for update', [
-				agent.conversationId,
-				agent.workspaceId
-			]);
-			const row = rows[0];
-			if (!row || !valid) return row?.labels ?? null;
-			const before = new Set(row.labels);
-			const after = new Set(valid);
-			const added = valid.filter((l) => !before.has(l));
-			const removed = row.labels.filter((l) => !after.has(l));
-			if (added.length || removed.length) {
-				await client.query('update conversations set labels = $3, updated_at = now() where id = $1 and workspace_id = $2', [
-					agent.conversationId,
-					agent.workspaceId,
-					valid
-				]);
-				await client.query(`insert into conversation_events (workspace_id, conversation_id, actor_id, kind, data) values ($1, $2, $3, 'labels', $4)`, [
-					agent.workspaceId,
-					agent.conversationId,
-					agent.principal.userId,
-					JSON.stringify({ added, removed })
-				]);
+		const holder: { stored: string[] | null } = { stored: null };
+		await this.translate(
+			document,
+			agent,
+			'labels',
+			async () => {
+				holder.stored = (await setLabels(this.deps, userActor(agent.scope), agent.conversationId, acceptableLabels(labels), FROM_DOCUMENT)).labels;
+			},
+			async () => {
+				holder.stored = await readLabels(this.configuration.db, agent.workspaceId, agent.conversationId);
 			}
-			return valid;
+		);
+		const keep = holder.stored;
+		if (!keep || (keep.length === labels.length && labels.every((l) => keep.includes(l)))) return;
+		const { labels: map } = conversationDoc(document);
+		correct(document, agent, 'invalid-labels', () => {
+			for (const label of [...map.keys()]) if (!keep.includes(label)) map.delete(label);
+			for (const label of keep) if (!map.has(label)) map.set(label, true);
 		});
-		conversationsChanged([{ workspaceId: agent.workspaceId, conversationId: agent.conversationId }]);
-		if (stored && (stored.length !== labels.length || !labels.every((l) => stored.includes(l)))) {
-			const keep = new Set(stored);
-			this.correct(document, agent, 'invalid-labels', () => {
-				for (const label of [...map.keys()]) if (!keep.has(label)) map.delete(label);
-				for (const label of keep) if (!map.has(label)) map.set(label, true);
-			});
-		}
 	}
 
 	/**
-	 * Notes an agent added are written as rows (stamped with the real author and time); a note whose
-	 * id is already a row of this conversation must say what the row says, and a removed note that
-	 * has a row comes back. Any other change to a stored note (another member's or one's own) is a
-	 * forgery: reverted from PostgreSQL and logged once.
+	 * Notes an agent added go through the notes command (stamped with the real author and time); a
+	 * note whose id is already a row of this conversation must say what the row says, and a removed
+	 * note that has a row comes back. Any other change to a stored note (another member's or one's
+	 * own) is a forgery: reverted from PostgreSQL and logged once.
 	 */
 	private async projectNotes(document: Document, agent: AgentContext, added: unknown[], deletedIds: string[]): Promise<void> {
 		const { db } = this.configuration;
 		const { notes } = conversationDoc(document);
-		const remove = new Set<string>();
-		/** id → the note as the row says it: the only copy the document keeps. */
-		const restore = new Map<string, Note>();
+		const fix: NotesFix = { remove: new Set(), restore: new Map(), malformed: false };
 		let forged = false;
-		let malformed = false;
 		const idOf = (raw: unknown) => (raw && typeof raw === 'object' ? (raw as Partial<Note>).id : undefined);
 		// Notes already stored (replays, rewrites, removals) in one query; only new ids are written.
 		const stored = await loadNotes(db, agent.conversationId, [...new Set([...added.map(idOf).filter(isUuid), ...deletedIds])]);
@@ -351,24 +256,19 @@ export class Projection implements Extension {
 			const note = raw as Partial<Note>;
 			const id = idOf(raw);
 			if (!isUuid(id)) {
-				malformed = true;
+				fix.malformed = true;
 				continue;
 			}
 			if (stored.has(id)) continue; // compared with its row below
-			const input = { id, body: note.body as string, mentions: note.mentions };
-			if (!agent.scope.can('note') || !isValidNoteInput(input)) {
-				remove.add(id);
-				continue;
-			}
 			try {
-				const written = await writeNote(db, agent.scope, agent.conversationId, input);
+				const written = await addNote(this.deps, userActor(agent.scope), agent.conversationId, { id, body: note.body as string, mentions: note.mentions }, FROM_DOCUMENT);
 				// A fresh note is stamped exactly as its row (author, time, mentions), so that any later copy
 				// a client sends back compares equal.
-				if (!sameNote(note as Note, written.note)) restore.set(id, written.note);
+				if (!sameNote(note as Note, written.note)) fix.restore.set(id, written.note);
 				if (!written.created && !sameNote(note as Note, written.note)) forged = true; // stored meanwhile
 			} catch (error) {
-				if (!(error instanceof NoteRefused)) throw error;
-				remove.add(id); // the id belongs to another conversation's note
+				if (!(error instanceof NoteRefused || error instanceof AccessDenied)) throw error;
+				fix.remove.add(id); // not allowed, not a valid note, or the id is another conversation's note
 			}
 		}
 		// A stored note must be in the document once, as its row says: a rewrite or a removal is a
@@ -377,38 +277,10 @@ export class Projection implements Extension {
 			const copies = notes.toArray().filter((n) => n?.id === id);
 			if (copies.length === 1 && sameNote(copies[0], row)) continue;
 			if (!copies.some((n) => sameNote(n, row))) forged = true;
-			restore.set(id, row);
+			fix.restore.set(id, row);
 		}
-		if (!remove.size && !restore.size && !malformed) return;
-		if (forged || remove.size || malformed) log.warn('edit_reverted', { document: document.name, field: 'notes', user_id: agent.principal.userId });
-		this.correct(document, agent, forged ? 'revert-notes' : 'note-author', () => {
-			if (malformed) dropMalformed(notes);
-			const current = notes.toArray();
-			const placed = new Set<string>();
-			for (let i = current.length - 1; i >= 0; i--) {
-				const id = current[i]?.id;
-				if (remove.has(id) || (restore.has(id) && placed.has(id))) notes.delete(i, 1);
-				else if (restore.has(id)) {
-					// Keep the last copy's place, as the row says; drop any other copy.
-					placed.add(id);
-					if (!sameNote(current[i], restore.get(id)!)) {
-						notes.delete(i, 1);
-						notes.insert(i, [restore.get(id)!]);
-					}
-				}
-			}
-			for (const [id, note] of restore) {
-				if (placed.has(id)) continue;
-				const now = notes.toArray();
-				let index = now.length;
-				while (index > 0 && Date.parse(now[index - 1]?.createdAt) > Date.parse(note.createdAt)) index -= 1;
-				notes.insert(index, [note]);
-			}
-		});
+		if (!fix.remove.size && !fix.restore.size && !fix.malformed) return;
+		if (forged || fix.remove.size || fix.malformed) log.warn('edit_reverted', { document: document.name, field: 'notes', user_id: agent.principal.userId });
+		correct(document, agent, forged ? 'revert-notes' : 'note-author', () => fixNotes(notes, fix));
 	}
-}
-
-function dropMalformed(notes: Y.Array<Note>): void {
-	const current = notes.toArray();
-	for (let i = current.length - 1; i >= 0; i--) if (!current[i] || typeof current[i] !== 'object' || !isUuid(current[i].id)) notes.delete(i, 1);
 }

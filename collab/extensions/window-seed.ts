@@ -3,7 +3,8 @@ import type { Queryable } from '../../src/lib/server/db.ts';
 import { WINDOW_SIZE, parseConversationDocName } from '../../src/lib/conversation-doc.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 import { serverOrigin, type CollabContext } from '../context.ts';
-import { applySnapshot, loadSnapshot } from '../window.ts';
+import { applySnapshot, loadSnapshots, type ConversationSnapshot } from '../window.ts';
+import { batched } from '../batch.ts';
 
 const log = logger('collab');
 
@@ -23,28 +24,32 @@ export class WindowSeed implements Extension {
 	extensionName = 'chatmai-window-seed';
 	configuration: WindowSeedConfiguration;
 
+	/** Snapshots of the documents loading in the same turn, in one set of queries. */
+	private readonly snapshot: (conversationId: string) => Promise<ConversationSnapshot | undefined>;
+
 	constructor(configuration: WindowSeedConfiguration) {
 		this.configuration = configuration;
+		this.snapshot = batched((ids) => loadSnapshots(configuration.db, ids, configuration.windowSize ?? WINDOW_SIZE));
 	}
 
 	async afterLoadDocument({ document, documentName, context }: afterLoadDocumentPayload): Promise<void> {
 		const conversationId = parseConversationDocName(documentName);
 		if (!conversationId) return;
 		try {
-			const snapshot = await loadSnapshot(this.configuration.db, conversationId, this.configuration.windowSize ?? WINDOW_SIZE);
+			const snapshot = await this.snapshot(conversationId);
 			if (!snapshot || document.isDestroyed) return;
-			// Not stored on its own: what the seed writes comes from PostgreSQL and is written again by
-			// every load, so storing it (encoding the whole document 2 s after each open) buys nothing.
-			// The next store an agent's edit causes carries it along.
-			document.transact(() => applySnapshot(document, snapshot), {
-				...serverOrigin({
+			// Stored like any other change: what is stored is what the next load starts from, so the
+			// items keep their identity across restarts and a reconnecting tab's copy merges as a no-op.
+			// A document already in line with PostgreSQL changes nothing here, and nothing is stored.
+			document.transact(
+				() => applySnapshot(document, snapshot),
+				serverOrigin({
 					kind: 'server',
 					origin: { source: 'system', reason: 'seed' },
 					workspaceId: (context as Partial<CollabContext> | undefined)?.workspaceId ?? '',
 					conversationId
-				}),
-				skipStoreHooks: true
-			});
+				})
+			);
 		} catch (error) {
 			// The document still opens with its stored state; the next load refreshes it.
 			log.error('seed_failed', { document: documentName, error: errorMessage(error) });

@@ -1,8 +1,8 @@
 /**
  * Messenger Send API from the Page: https://developers.facebook.com/docs/messenger-platform/reference/send-api/
- * Unsubscribe: https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps
+ * Subscribe and unsubscribe: https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps
  */
-import { revokeMetaSubscription, sendMetaMessage, type MetaApiOptions, type MetaCredentials } from '../shared/meta.ts';
+import { revokeMetaSubscription, sendMetaMessage, subscribeMetaPage, type MetaApiOptions, type MetaCredentials } from '../shared/meta.ts';
 import { capabilities } from './capabilities.ts';
 import type { CallContext, OutgoingReply, SendResult } from '../types.ts';
 
@@ -19,4 +19,8 @@ export function send(reply: OutgoingReply, ctx: CallContext<MetaCredentials>): P
 
 export function revoke(ctx: CallContext<MetaCredentials>): Promise<void> {
 	return revokeMetaSubscription(options, ctx);
+}
+
+export function subscribe(ctx: CallContext<MetaCredentials>): Promise<void> {
+	return subscribeMetaPage(options, ctx);
 }

@@ -4,7 +4,8 @@
  */
 import { credentialSchema, type MetaCredentials } from './credentials.ts';
 import { replyWindow } from '../shared/policy.ts';
-import { revoke, send } from './api.ts';
+import { authorization, identify, profile } from './account.ts';
+import { revoke, send, subscribe } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { accountIds, parse } from './parse.ts';
 import { handshake, verify } from './verify.ts';
@@ -20,5 +21,9 @@ export const facebook: Connector<MetaCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	revoke
+	revoke,
+	authorization,
+	identify,
+	profile,
+	subscribe
 };

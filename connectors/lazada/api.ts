@@ -31,7 +31,7 @@ export function apiSignature(appSecret: string, path: string, params: Record<str
 	return hmacSha256(appSecret, [path + sorted], 'hex').toUpperCase();
 }
 
-async function call(ctx: CallContext<LazadaCredentials>, method: 'GET' | 'POST', path: string, apiParams: Record<string, string>): Promise<unknown> {
+export async function call(ctx: CallContext<LazadaCredentials>, method: 'GET' | 'POST', path: string, apiParams: Record<string, string>): Promise<unknown> {
 	const params: Record<string, string> = {
 		app_key: ctx.credentials.appKey,
 		timestamp: String((ctx.now?.() ?? new Date()).getTime()),

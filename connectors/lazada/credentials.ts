@@ -6,6 +6,8 @@ export const credentialSchema = z.object({
 	/** Signs API calls and pushes. */
 	appSecret: z.string().min(1),
 	/** The seller's access token. */
-	accessToken: z.string().min(1)
+	accessToken: z.string().min(1),
+	/** Renews the access token (`refresh`); absent for tokens pasted by hand. */
+	refreshToken: z.string().min(1).optional()
 });
 export type LazadaCredentials = z.infer<typeof credentialSchema>;

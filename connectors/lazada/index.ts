@@ -3,6 +3,7 @@
  * Docs: https://open.lazada.com/apps/doc/doc?nodeId=10777&docId=108147
  */
 import { replyWindow } from '../shared/policy.ts';
+import { authorization, identify, refresh } from './account.ts';
 import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LazadaCredentials } from './credentials.ts';
@@ -20,5 +21,8 @@ export const lazada: Connector<LazadaCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	orders
+	orders,
+	authorization,
+	identify,
+	refresh
 };

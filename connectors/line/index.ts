@@ -3,6 +3,7 @@
  * Docs: https://developers.line.biz/en/docs/messaging-api/overview/
  */
 import { replyWindow } from '../shared/policy.ts';
+import { identify, profile } from './account.ts';
 import { revoke, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LineCredentials } from './credentials.ts';
@@ -19,5 +20,7 @@ export const line: Connector<LineCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	revoke
+	revoke,
+	identify,
+	profile
 };

@@ -11,6 +11,8 @@ export interface PlatformEndpoints {
 	origin: string | undefined;
 	/** CHATMAI_<PLATFORM>_API_URL: the operator's override of a platform's API host, above any per-connection one. */
 	apiUrls: Partial<Record<Platform, string>>;
+	/** CHATMAI_<PLATFORM>_AUTH_URL: the host of the platform's authorization page and token service. */
+	authUrls?: Partial<Record<Platform, string>>;
 	/**
 	 * Whether a connection's own `apiBaseUrl` is honoured (test mode only: src/lib/server/outbound.ts).
 	 * Elsewhere a stored one is ignored, so a connection can never send its token to a host of its choosing.
@@ -30,6 +32,7 @@ export function callContext(connection: OpenConnection, endpoints: PlatformEndpo
 			externalId: connection.externalId,
 			webhookUrl: webhookUrl(endpoints.origin ?? origin ?? 'http://localhost', connection.platform, connection.id),
 			apiBaseUrl: endpoints.apiUrls[connection.platform] ?? (endpoints.connectionApiUrls ? connection.apiBaseUrl : undefined),
+			authBaseUrl: endpoints.authUrls?.[connection.platform],
 			verifyToken: connection.verifyToken ?? undefined,
 			settings: connection.settings
 		},

@@ -18,6 +18,12 @@ import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
 import { connectionApiUrlsAllowed } from '../../src/lib/server/outbound.ts';
 import { createWebhookRoute } from './webhook-route.ts';
+import { TokenRefresher, type TokenRefresherOptions } from './token-refresh.ts';
+import { ProfileFetcher } from './profiles.ts';
+import { appCredentials } from '../../src/lib/server/platform-apps.ts';
+import { PlatformRefused } from '../../src/lib/server/platforms.ts';
+import { SendError } from '../shared/errors.ts';
+import type { AuthorizationContext, Platform } from '../types.ts';
 import { WebhookCounters } from './webhook-counters.ts';
 
 /**
@@ -32,13 +38,15 @@ export interface PipelineOptions {
 	keyRing: KeyRing;
 	live: LiveDocuments;
 	connectors: ConnectorRegistry;
-	config: Pick<Config, 'origin' | 'platformApiUrls' | 'env'>;
+	config: Pick<Config, 'origin' | 'platformApiUrls' | 'platformAuthUrls' | 'platformApps' | 'env'>;
 	/** 'embedded' runs one runner per worker and one flush at a time (the pool has one connection). */
 	databaseKind: 'postgres' | 'embedded';
 	/** Injected in tests. */
 	fetch?: typeof fetch;
 	/** Outbox retry tuning (tests shorten the backoff). */
 	outbox?: Pick<OutboxWorkerOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'maxAttempts' | 'leaseMs'>;
+	/** Token refresh tuning (tests shorten the backoff). */
+	tokens?: Pick<TokenRefresherOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'leaseMs'>;
 	/** @default 2 */
 	pollingIntervalSeconds?: number;
 }
@@ -53,10 +61,18 @@ export interface Pipeline {
 	ingest: IngestWorker;
 	outbox: OutboxWorker;
 	orders: OrdersService;
+	tokens: TokenRefresher;
+	profiles: ProfileFetcher;
 	/** Starts the workers and pg-boss; drains what earlier runs left. */
 	start(): Promise<void>;
 	/** Waits for acknowledged webhooks to be committed, then stops the workers and pg-boss. Before pool.end(). */
 	stop(): Promise<void>;
+}
+
+/** A connector's failure as the port's error: the platform's code and words, and whether trying again may help. */
+function refused(error: unknown): unknown {
+	if (error instanceof SendError) return new PlatformRefused(error.message, error.code, error.reason === 'retryable');
+	return error;
 }
 
 export function createPipeline(options: PipelineOptions): Pipeline {
@@ -65,6 +81,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	const endpoints: PlatformEndpoints = {
 		origin: options.config.origin,
 		apiUrls: options.config.platformApiUrls,
+		authUrls: options.config.platformAuthUrls,
 		connectionApiUrls: connectionApiUrlsAllowed(options.config.env),
 		fetch: options.fetch
 	};
@@ -76,10 +93,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 	let committer: GroupCommitter | undefined;
 	const load = new LoopLoad();
 	const restRatio = restPolicy({ pressure: () => committer?.pressure() ?? false, load: () => load.value });
-	const ingest = new IngestWorker({ db, live, orders, concurrency: embedded ? 1 : 2, restRatio });
+	const profiles = new ProfileFetcher({ db, connectors, connections, endpoints });
+	const ingest = new IngestWorker({ db, live, orders, profiles, concurrency: embedded ? 1 : 2, restRatio });
 	const outbox = new OutboxWorker({ db, live, connectors, connections, endpoints, concurrency: embedded ? 1 : 2, ...options.outbox });
+	const tokens = new TokenRefresher({ db, keyRing, connectors, connections, endpoints, ...options.tokens });
 	let running = false;
 	let scheduler: Scheduler | undefined;
+
+	/** The call context of the authorization flow: this deployment's app, and the hosts the operator set. */
+	function authorizationContext(platform: Platform): AuthorizationContext | null {
+		const app = appCredentials(options.config, platform);
+		if (!app) return null;
+		return { app, apiBaseUrl: endpoints.apiUrls[platform], authBaseUrl: endpoints.authUrls?.[platform], fetch: endpoints.fetch };
+	}
 
 	committer = new GroupCommitter({
 		db,
@@ -92,7 +118,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		}
 	});
 	const counters = new WebhookCounters();
-	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters });
+	const webhooks = createWebhookRoute({ connectors, connections, committer, endpoints, db, counters, app: (platform) => appCredentials(options.config, platform) });
 	const flushes = committer;
 
 	const replyDeps: ReplyDeps = {
@@ -111,8 +137,57 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			return {
 				platform,
 				credentialSchema: connector.credentialSchema,
-				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0
+				orders: Boolean(connector.orders) && connector.capabilities.orderLookup.length > 0,
+				authorizes: connector.capabilities.authorizes,
+				refreshesTokens: connector.capabilities.refreshesTokens,
+				handshake: Boolean(connector.handshake)
 			};
+		},
+		authorizeUrl(platform, input) {
+			const ctx = authorizationContext(platform);
+			const authorization = connectors[platform].authorization;
+			if (!ctx || !authorization) return null;
+			try {
+				return authorization.authorizeUrl(input, ctx);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		async exchange(platform, callback, redirectUri) {
+			const ctx = authorizationContext(platform);
+			const authorization = connectors[platform].authorization;
+			if (!ctx || !authorization) throw new PlatformRefused('This platform is not set up for authorization', 'not_configured', false);
+			try {
+				return await authorization.exchange(callback, redirectUri, ctx);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		async identify(connection) {
+			const connector = connectors[connection.platform];
+			const credentials = connector.credentialSchema.parse(connection.credentials);
+			try {
+				return await connector.identify(
+					callContext({ ...connection, id: '', workspaceId: '', name: '', status: 'active', verifyToken: null, credentials }, endpoints)
+				);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		async subscribe(connection) {
+			const connector = connectors[connection.platform];
+			if (!connector.subscribe) return;
+			const credentials = connector.credentialSchema.parse(connection.credentials);
+			try {
+				await connector.subscribe(
+					callContext({ ...connection, id: '', workspaceId: '', name: '', status: 'active', verifyToken: null, credentials }, endpoints)
+				);
+			} catch (error) {
+				throw refused(error);
+			}
+		},
+		wakeTokenRefresh: () => {
+			if (running) tokens.wake();
 		},
 		async revoke(connection) {
 			const connector = connectors[connection.platform];
@@ -145,11 +220,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 		ingest,
 		outbox,
 		orders,
+		tokens,
+		profiles,
 		async start() {
 			running = true;
 			// Whatever an earlier run acknowledged but did not finish: events, replies, mirrors.
 			ingest.wake();
 			outbox.wake();
+			tokens.wake();
 			await mirrorSweep(db, live).catch((error) => log.warn('mirror_sweep_failed', { error: errorMessage(error) }));
 			scheduler = new Scheduler({
 				db,
@@ -163,7 +241,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 						outbox.wake();
 						await outbox.idle();
 					},
-					sweep
+					sweep,
+					tokens: async () => {
+						tokens.wake();
+						await tokens.idle();
+					}
 				}
 			});
 			try {
@@ -179,8 +261,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 			await flushes.drained();
 			running = false;
 			await scheduler?.stop().catch((error) => log.warn('scheduler_stop_failed', { error: errorMessage(error) }));
-			await Promise.all([ingest.stop(), outbox.stop()]);
+			await Promise.all([ingest.stop(), outbox.stop(), tokens.stop()]);
 			await orders.idle();
+			await profiles.idle();
 			load.stop();
 		}
 	};

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../src/lib/server/db.ts';
-import { LiveDocumentNotFound, type LiveAppend, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
+import { type LiveAppend, type LiveDocuments, type LiveOrigin } from '../../src/lib/server/ports.ts';
 import { windowMessageFromRow, type MessageRow } from '../../src/lib/server/messages.ts';
+import { refusedWith } from '../../src/lib/server/errors.ts';
 export { queueMirrorSql } from '../../src/lib/server/messages.ts';
 import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
@@ -54,7 +55,7 @@ export async function mirrorMessages(db: Queryable, live: LiveDocuments, rows: M
 	results.forEach((result, i) => {
 		const { rows: mirrored, append } = list[i];
 		// The conversation is gone: nothing to mirror into, ever.
-		if (result.status === 'fulfilled' || result.reason instanceof LiveDocumentNotFound) done.push(...mirrored);
+		if (result.status === 'fulfilled' || refusedWith(result.reason, 'not_found')) done.push(...mirrored);
 		else log.warn('mirror_failed', { conversation_id: append.conversationId, messages: mirrored.length, error: errorMessage(result.reason) });
 	});
 	if (done.length > 0) {

@@ -18,12 +18,14 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 const log = logger('pipeline');
 
-export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep' } as const;
+export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep', tokens: 'chatmai.tokens' } as const;
 
 export interface SchedulerHandlers {
 	ingest(): Promise<void>;
 	outbox(): Promise<void>;
 	sweep(): Promise<void>;
+	/** Refreshes the access tokens that are due (token-refresh.ts); every minute on any one instance. */
+	tokens(): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -62,11 +64,15 @@ export class Scheduler {
 		}
 		await this.#boss.createQueue(QUEUES.sweep, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
 		await this.#boss.schedule(QUEUES.sweep, this.#options.sweepCron ?? '* * * * *');
+		// Failed refreshes are retried by the refresher's own backoff (rows, not jobs): the job only wakes it.
+		await this.#boss.createQueue(QUEUES.tokens, { policy: 'singleton', retryLimit: 0, expireInSeconds: 600, deleteAfterSeconds: 3600 });
+		await this.#boss.schedule(QUEUES.tokens, '* * * * *');
 		const polling = { pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 2 };
 		const { handlers } = this.#options;
 		await this.#boss.work(QUEUES.ingest, polling, () => handlers.ingest());
 		await this.#boss.work(QUEUES.outbox, polling, () => handlers.outbox());
 		await this.#boss.work(QUEUES.sweep, polling, () => handlers.sweep());
+		await this.#boss.work(QUEUES.tokens, polling, () => handlers.tokens());
 	}
 
 	/** Asks any instance to drain `queue`; at most once a second per instance, and never fails the caller. */

@@ -5,7 +5,7 @@ import type { OpenConnection } from '../../src/lib/server/connections.ts';
 import { APP_KEY, appWebhookUrl, connectionWebhookUrl, webhookScope } from '../../src/lib/server/webhook-urls.ts';
 import { MalformedPayloadError } from '../shared/errors.ts';
 import { PLATFORMS, type Connector, type NormalizedEvent, type Platform, type WebhookRequest } from '../types.ts';
-import { appVerifiers } from './app-secrets.ts';
+import { appVerifiers, type DeploymentApp } from './app-secrets.ts';
 import type { ConnectionCache, ConnectorRegistry, PlatformEndpoints } from './connections.ts';
 import type { GroupCommitter, InboundRow } from './group-commit.ts';
 import { inboundRow } from './inbound-row.ts';
@@ -45,6 +45,8 @@ export interface WebhookRouteOptions {
 	counters: WebhookCounters;
 	/** Largest body accepted, in bytes. @default 1 MiB */
 	maxBodyBytes?: number;
+	/** The deployment's own app on a platform, when configured (app-secrets.ts). @default none */
+	app?: (platform: Platform) => DeploymentApp | null;
 }
 
 /**
@@ -185,7 +187,7 @@ export function createWebhookRoute(options: WebhookRouteOptions): (req: Incoming
 			log.warn('lookup_failed', { platform, accounts: ids.length, error: errorMessage(e) });
 			return unavailable(res);
 		}
-		const verifiers = appVerifiers(platform, appKey, pool);
+		const verifiers = appVerifiers(platform, appKey, pool, options.app?.(platform) ?? null);
 		if (verifiers.length === 0) {
 			if (ids.length === 0) {
 				log.warn('unroutable', { platform, app_key: appKey, bytes: rawBody.length });

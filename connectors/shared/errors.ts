@@ -1,14 +1,16 @@
 /** The two domain errors a connector throws. Messages carry ids and platform reasons, never tokens or message text. */
 
+import { DomainError } from '../../src/lib/server/errors.ts';
+
 export type MalformedReason = 'invalid_json' | 'invalid_shape';
 
 /** The webhook body is not what the platform documents; the route answers 400. */
-export class MalformedPayloadError extends Error {
+export class MalformedPayloadError extends DomainError<MalformedReason> {
 	readonly reason: MalformedReason;
 	readonly issues: readonly string[];
 
 	constructor(reason: MalformedReason, message: string, issues: readonly string[] = []) {
-		super(message);
+		super(400, reason, message);
 		this.name = 'MalformedPayloadError';
 		this.reason = reason;
 		this.issues = issues;

@@ -17,9 +17,15 @@ import { hmacSha256, headerValue, signatureMatches } from './hmac.ts';
 import { apiUrl, callApi, platformFailure } from './http.ts';
 import { epochToDate, parsePayload, readAccountIds, validate } from './payload.ts';
 import { assertSendableText, assertWindowOpen, readSettings } from './policy.ts';
+import { SendError } from './errors.ts';
 import type {
+	AccountIdentity,
 	Attachment,
+	Authorization,
+	AuthorizationContext,
 	CallContext,
+	CustomerProfile,
+	GrantedAccount,
 	Capabilities,
 	ConnectionConfig,
 	HandshakeResponse,
@@ -182,4 +188,144 @@ export async function revokeMetaSubscription(options: MetaApiOptions, ctx: CallC
 	const response = await callApi(ctx, { method: 'DELETE', url: graphUrl(ctx, node, 'subscribed_apps') });
 	if (response.status === 200 && (response.json as { success?: unknown } | undefined)?.success === true) return;
 	throw metaFailure(options.platform, response.status, response.json);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Facebook Login for Pages, identity and customer profiles.
+// - Login dialog and code exchange: https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow
+// - Long-lived tokens:              https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived
+//   (a Page token taken with a long-lived user token has no expiry)
+// - Pages of the user:              https://developers.facebook.com/docs/graph-api/reference/user/accounts
+// - Subscribe a Page to the app:    https://developers.facebook.com/docs/graph-api/reference/page/subscribed_apps
+// - Instagram account of a Page:    https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/get-started
+// - User profile (Messenger):       https://developers.facebook.com/docs/messenger-platform/identity/user-profile
+// - User profile (Instagram):       https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/messaging-api/user-profile
+// ---------------------------------------------------------------------------------------------------------------
+
+export const META_LOGIN_BASE = 'https://www.facebook.com';
+const META_LOGIN_SCOPES = {
+	facebook: ['pages_show_list', 'pages_messaging', 'pages_manage_metadata', 'pages_read_engagement'],
+	instagram: ['pages_show_list', 'pages_manage_metadata', 'instagram_basic', 'instagram_manage_messages']
+} as const;
+
+const pagesSchema = z.object({
+	data: z.array(
+		z.object({
+			id: z.string(),
+			name: z.string(),
+			access_token: z.string(),
+			instagram_business_account: z.object({ id: z.string(), username: z.string().optional() }).optional()
+		})
+	)
+});
+
+function graphPath(version: string, path: string, base: string | undefined, query: Record<string, string>): URL {
+	const url = apiUrl(base ?? META_API_BASE, `/${version}${path}`);
+	url.search = new URLSearchParams(query).toString();
+	return url;
+}
+
+async function graphGet(ctx: { fetch?: typeof fetch; timeoutMs?: number }, platform: Platform, url: URL): Promise<Record<string, unknown>> {
+	const response = await callApi(ctx, { method: 'GET', url });
+	if (response.status === 200 && response.json && typeof response.json === 'object') return response.json as Record<string, unknown>;
+	throw metaFailure(platform, response.status, response.json);
+}
+
+/** Facebook Login: the dialog, then code → user token → long-lived user token → the Pages the user granted. */
+export function metaAuthorization(platform: 'facebook' | 'instagram'): Authorization<MetaCredentials> {
+	return {
+		authorizeUrl({ redirectUri, state }, ctx) {
+			const url = apiUrl(ctx.authBaseUrl ?? META_LOGIN_BASE, `/${DEFAULT_GRAPH_API_VERSION}/dialog/oauth`);
+			url.search = new URLSearchParams({
+				client_id: ctx.app.id,
+				redirect_uri: redirectUri,
+				state,
+				response_type: 'code',
+				scope: META_LOGIN_SCOPES[platform].join(',')
+			}).toString();
+			return url;
+		},
+		async exchange(callback, redirectUri, ctx: AuthorizationContext): Promise<GrantedAccount<MetaCredentials>[]> {
+			const code = callback.get('code');
+			if (!code) throw new SendError('permanent', callback.get('error_description') ?? 'Facebook did not return a code', { code: callback.get('error') ?? 'missing_code' });
+			const version = DEFAULT_GRAPH_API_VERSION;
+			const app = { client_id: ctx.app.id, client_secret: ctx.app.secret };
+			const short = await graphGet(ctx, platform, graphPath(version, '/oauth/access_token', ctx.apiBaseUrl, { ...app, redirect_uri: redirectUri, code }));
+			const long = await graphGet(
+				ctx,
+				platform,
+				graphPath(version, '/oauth/access_token', ctx.apiBaseUrl, { ...app, grant_type: 'fb_exchange_token', fb_exchange_token: String(short.access_token) })
+			);
+			const userToken = String(long.access_token);
+			const pages = pagesSchema.safeParse(
+				await graphGet(
+					ctx,
+					platform,
+					graphPath(version, '/me/accounts', ctx.apiBaseUrl, {
+						fields: 'id,name,access_token,instagram_business_account{id,username}',
+						access_token: userToken,
+						appsecret_proof: hmacSha256(ctx.app.secret, [userToken], 'hex')
+					})
+				)
+			);
+			if (!pages.success) throw new SendError('permanent', 'Facebook answered the Page list in an unknown shape', { code: 'invalid_shape' });
+			const accounts: GrantedAccount<MetaCredentials>[] = [];
+			for (const page of pages.data.data) {
+				const credentials = { appSecret: ctx.app.secret, pageAccessToken: page.access_token };
+				const tokens = { accessTokenExpiresAt: null, refreshTokenExpiresAt: null };
+				if (platform === 'instagram' && !page.instagram_business_account) continue;
+				if (platform === 'facebook') {
+					accounts.push({ externalId: page.id, name: page.name, credentials, settings: { graphApiVersion: version }, tokens });
+				} else if (page.instagram_business_account) {
+					const ig = page.instagram_business_account;
+					accounts.push({ externalId: ig.id, name: ig.username ?? page.name, credentials, settings: { graphApiVersion: version, pageId: page.id }, tokens });
+				}
+			}
+			if (accounts.length === 0) {
+				throw new SendError('permanent', platform === 'facebook' ? 'No Page was granted' : 'No granted Page has an Instagram professional account', { code: 'no_account' });
+			}
+			return accounts;
+		}
+	};
+}
+
+/** POST /{page}/subscribed_apps: the Page's messages (and its Instagram account's) start reaching the app's webhook. */
+export async function subscribeMetaPage(options: MetaApiOptions, ctx: CallContext<MetaCredentials>): Promise<void> {
+	const node = options.sendingNode(ctx.config, readSettings(metaSettingsSchema, ctx.config.settings));
+	const url = graphUrl(ctx, node, 'subscribed_apps');
+	url.searchParams.set('subscribed_fields', options.platform === 'facebook' ? 'messages,message_echoes' : 'messages');
+	const response = await callApi(ctx, { method: 'POST', url });
+	if (response.status === 200 && (response.json as { success?: unknown } | undefined)?.success === true) return;
+	throw metaFailure(options.platform, response.status, response.json);
+}
+
+function nodeUrl(ctx: CallContext<MetaCredentials>, node: string, fields: string): URL {
+	const settings = readSettings(metaSettingsSchema, ctx.config.settings);
+	return graphPath(settings.graphApiVersion, `/${encodeURIComponent(node)}`, ctx.config.apiBaseUrl, {
+		fields,
+		access_token: ctx.credentials.pageAccessToken,
+		appsecret_proof: hmacSha256(ctx.credentials.appSecret, [ctx.credentials.pageAccessToken], 'hex')
+	});
+}
+
+/** Facebook: the Page the token belongs to (`/me`). Instagram: the professional account linked to that Page. */
+export async function identifyMeta(platform: 'facebook' | 'instagram', ctx: CallContext<MetaCredentials>): Promise<AccountIdentity> {
+	if (platform === 'facebook') {
+		const me = await graphGet(ctx, platform, nodeUrl(ctx, 'me', 'id,name'));
+		return { externalId: String(me.id), name: String(me.name ?? me.id) };
+	}
+	const page = await graphGet(ctx, platform, nodeUrl(ctx, 'me', 'id,name,instagram_business_account{id,username}'));
+	const ig = page.instagram_business_account as { id?: unknown; username?: unknown } | undefined;
+	if (typeof ig?.id !== 'string') throw new SendError('permanent', 'This Page has no linked Instagram professional account', { code: 'no_account' });
+	return { externalId: ig.id, name: typeof ig.username === 'string' ? ig.username : String(page.name ?? ig.id) };
+}
+
+/** The customer's name and picture (PSID or IGSID); the platform answers only for people who wrote to the account. */
+export async function metaProfile(platform: 'facebook' | 'instagram', customerId: string, ctx: CallContext<MetaCredentials>): Promise<CustomerProfile> {
+	const fields = platform === 'facebook' ? 'first_name,last_name,profile_pic' : 'name,username,profile_pic';
+	const body = await graphGet(ctx, platform, nodeUrl(ctx, customerId, fields));
+	const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+	const name = platform === 'facebook' ? [text(body.first_name), text(body.last_name)].filter(Boolean).join(' ') || undefined : (text(body.name) ?? text(body.username));
+	const pictureUrl = text(body.profile_pic);
+	return { ...(name ? { name } : {}), ...(pictureUrl ? { pictureUrl } : {}) };
 }

@@ -10,7 +10,9 @@ const meta: Capabilities = {
 	attachments: true,
 	echoes: true,
 	orderLookup: [],
-	ackWithinMs: 1000
+	ackWithinMs: 1000,
+	refreshesTokens: false,
+	authorizes: true
 };
 const now = new Date('2024-06-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);

@@ -7,7 +7,9 @@ export const credentialSchema = z.object({
 	partnerKey: z.string().min(1),
 	/** Signs push (webhook) calls when the console shows a separate push key. @default partnerKey */
 	pushPartnerKey: z.string().min(1).optional(),
-	/** The shop's access token (valid 4 hours; refreshed outside the connector). */
-	accessToken: z.string().min(1)
+	/** The shop's access token (valid 4 hours; renewed by `refresh`). */
+	accessToken: z.string().min(1),
+	/** Renews the access token (`refresh`); absent for tokens pasted by hand. */
+	refreshToken: z.string().min(1).optional()
 });
 export type ShopeeCredentials = z.infer<typeof credentialSchema>;

@@ -3,6 +3,7 @@
  * Docs: https://open.shopee.com/developer-guide/4
  */
 import { replyWindow } from '../shared/policy.ts';
+import { authorization, identify, refresh } from './account.ts';
 import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type ShopeeCredentials } from './credentials.ts';
@@ -20,5 +21,8 @@ export const shopee: Connector<ShopeeCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	orders
+	orders,
+	authorization,
+	identify,
+	refresh
 };

@@ -37,12 +37,19 @@ export function apiSignature(appSecret: string, path: string, query: Record<stri
 	return hmacSha256(appSecret, [appSecret, path, sorted, body, appSecret], 'hex');
 }
 
-async function call(ctx: CallContext<TikTokCredentials>, method: 'GET' | 'POST', path: string, params: Record<string, string>, body?: unknown) {
-	const { shopCipher } = readSettings(settingsSchema, ctx.config.settings);
+/** A signed call; shop-scoped ones carry the shop's cipher, seller-scoped ones (`/authorization/…/shops`) do not. */
+export async function call(
+	ctx: CallContext<TikTokCredentials>,
+	method: 'GET' | 'POST',
+	path: string,
+	params: Record<string, string>,
+	body?: unknown,
+	scope: 'shop' | 'seller' = 'shop'
+) {
 	const query: Record<string, string> = {
 		app_key: ctx.credentials.appKey,
 		timestamp: String(Math.floor((ctx.now?.() ?? new Date()).getTime() / 1000)),
-		shop_cipher: shopCipher,
+		...(scope === 'shop' ? { shop_cipher: readSettings(settingsSchema, ctx.config.settings).shopCipher } : {}),
 		...params
 	};
 	const json = body === undefined ? '' : JSON.stringify(body);

@@ -6,6 +6,8 @@ export const credentialSchema = z.object({
 	/** Signs API calls and webhooks. */
 	appSecret: z.string().min(1),
 	/** The shop's access token, sent as `x-tts-access-token`. */
-	accessToken: z.string().min(1)
+	accessToken: z.string().min(1),
+	/** Renews the access token (`refresh`); absent for tokens pasted by hand. */
+	refreshToken: z.string().min(1).optional()
 });
 export type TikTokCredentials = z.infer<typeof credentialSchema>;

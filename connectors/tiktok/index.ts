@@ -3,6 +3,7 @@
  * Docs: https://partner.tiktokshop.com/docv2/page/customer-service-api-overview
  */
 import { replyWindow } from '../shared/policy.ts';
+import { authorization, identify, refresh } from './account.ts';
 import { orders, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type TikTokCredentials } from './credentials.ts';
@@ -20,5 +21,8 @@ export const tiktok: Connector<TikTokCredentials> = {
 	parse,
 	send,
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
-	orders
+	orders,
+	authorization,
+	identify,
+	refresh
 };

@@ -11,7 +11,8 @@ import { sameDeliveryError, type DeliveryError } from './delivery-errors.ts';
  * | `meta`     | Y.Map                    | agents (status, snoozedUntil, assigneeId) |
  * | `labels`   | Y.Map<label, true>       | agents (a set: concurrent adds merge) |
  * | `notes`    | Y.Array<Note> (plain)    | agents append; the server corrects the author |
- * | `draft`    | Y.XmlFragment            | agents through Tiptap's Collaboration extension |
+ * | `draft`    | Y.XmlFragment            | agents through Tiptap's Collaboration extension; the AI appends its own paragraphs (ai-draft-doc.ts) |
+ * | `ai`       | Y.Map                    | the server: whether the AI is writing into `draft` (ai-draft-doc.ts) |
  * | `messages` | Y.Array<WindowMessage>   | the server only: the bounded recent window |
  * | `delivery` | Y.Map<messageId, Delivery> | the server only: delivery states that changed after the message entered the window |
  *
@@ -32,7 +33,7 @@ export const NOTES_LIMIT = 200;
 
 export const NOTE_BODY_LIMIT = 10_000;
 
-export const LABEL_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} _\-/.]{0,39}$/u;
+export const LABEL_PATTERN = /^[\p{L}\p{N}][\p{L}\p{M}\p{N} _\-/.]{0,39}$/u;
 export const LABELS_LIMIT = 30;
 
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;

@@ -40,6 +40,13 @@ export interface Capabilities extends TextLimits, WindowRules {
 	orderLookup: readonly OrderLookupKind[];
 	/** How fast the platform wants the webhook answered with an empty 2xx before it retries. */
 	ackWithinMs: number;
+	/**
+	 * Whether the account's access token expires and is renewed with a refresh token (`Connector.refresh`).
+	 * False where tokens do not expire (LINE long-lived channel tokens, Meta Page tokens from a long-lived user token).
+	 */
+	refreshesTokens: boolean;
+	/** Whether the seller connects through the platform's own authorization page (`Connector.authorization`). */
+	authorizes: boolean;
 }
 
 export interface PlatformFacts extends Capabilities {
@@ -69,7 +76,10 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: true,
 		orderLookup: [],
-		ackWithinMs: 20_000
+		ackWithinMs: 20_000,
+		// Page tokens taken from a long-lived user token do not expire.
+		refreshesTokens: false,
+		authorizes: true
 	},
 	/**
 	 * https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/messaging-api
@@ -87,7 +97,10 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: true,
 		orderLookup: [],
-		ackWithinMs: 20_000
+		ackWithinMs: 20_000,
+		// Page tokens taken from a long-lived user token do not expire.
+		refreshesTokens: false,
+		authorizes: true
 	},
 	/**
 	 * https://developers.line.biz/en/reference/messaging-api/#text-message (5000 characters). No reply window:
@@ -102,7 +115,10 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: false,
 		orderLookup: [],
-		ackWithinMs: 1_000
+		ackWithinMs: 1_000,
+		// A long-lived channel access token, issued in the LINE Developers console; LINE OA has no authorization page for this.
+		refreshesTokens: false,
+		authorizes: false
 	},
 	/**
 	 * https://open.shopee.com/documents/v2/v2.sellerchat.send_message?module=109&type=1
@@ -118,7 +134,9 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: true,
 		orderLookup: ['order_ids', 'customer'],
-		ackWithinMs: 3_000
+		ackWithinMs: 3_000,
+		refreshesTokens: true,
+		authorizes: true
 	},
 	/**
 	 * https://open.lazada.com/apps/doc/doc?nodeId=29526&docId=121529 (IM open API)
@@ -135,7 +153,9 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: true,
 		orderLookup: ['order_ids', 'customer'],
-		ackWithinMs: 500
+		ackWithinMs: 500,
+		refreshesTokens: true,
+		authorizes: true
 	},
 	/**
 	 * https://partner.tiktokshop.com/docv2/page/customer-service-api-overview
@@ -152,7 +172,9 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		attachments: true,
 		echoes: true,
 		orderLookup: ['order_ids'],
-		ackWithinMs: 3_000
+		ackWithinMs: 3_000,
+		refreshesTokens: true,
+		authorizes: true
 	}
 };
 

@@ -42,6 +42,15 @@ describe('the draft prompt', () => {
 		expect(known).toContain('Reply in Thai');
 	});
 
+	it('writes Thai in the asking agent’s voice: ค่ะ, ครับ, or the model’s choice', () => {
+		const thai = [customer('ของถึงไหนแล้วคะ')];
+		expect(buildPrompt(context(thai, { particle: 'kha' }))[0].content).toContain('end polite sentences with ค่ะ (questions with คะ), never ครับ');
+		expect(buildPrompt(context(thai, { particle: 'khrap' }))[0].content).toContain('end polite sentences with ครับ, never ค่ะ or คะ');
+		expect(buildPrompt(context(thai))[0].content).toContain('Use polite Thai (ค่ะ or ครับ)');
+		// English replies carry no Thai particle rule.
+		expect(buildPrompt(context([customer('Where is it?')], { particle: 'khrap' }))[0].content).not.toContain('ครับ');
+	});
+
 	it('names an attachment the customer sent without text', () => {
 		const prompt = buildPrompt(context([{ ...customer(''), attachments: [{ kind: 'image', url: 'https://x.test/a.jpg' }] }]));
 		expect(prompt[1]).toEqual({ role: 'user', content: '[image]' });

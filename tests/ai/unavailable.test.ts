@@ -5,6 +5,9 @@ import { createSession } from '../../src/lib/server/auth/session.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { testPool } from '../helpers/db.ts';
 import { seedConversation, seedWorkspace } from '../helpers/seed.ts';
+import { connect, disconnect } from '../collab/helpers.ts';
+import { conversationDoc, conversationDocName } from '../../src/lib/conversation-doc.ts';
+import { readAiDraft } from '../../src/lib/ai-draft-doc.ts';
 
 /** With no Ollama at OLLAMA_HOST, AI drafts say so clearly and everything else keeps working. */
 
@@ -43,7 +46,27 @@ describe('when Ollama is not running', () => {
 		expect(res.json.error.message).toBe(`The AI assistant is not running (Ollama at ${host} did not answer). Replies still work; start Ollama or set OLLAMA_HOST.`);
 		const status = await owner.get('/api/v1/ai/status', headers());
 		expect(status.status).toBe(200);
-		expect(status.json).toMatchObject({ available: false, model: 'llama3.2', reason: 'unreachable' });
+		expect(status.json).toMatchObject({
+			available: false,
+			model: 'scb10x/typhoon2.1-gemma3-4b',
+			reachable: false,
+			present: false,
+			reason: 'unreachable',
+			pullCommand: 'ollama pull scb10x/typhoon2.1-gemma3-4b'
+		});
+	});
+
+	it('writes nothing into the draft and leaves no AI state behind', async () => {
+		const watcher = connect(app.url.replace(/^http/, 'ws') + '/collab', conversationDocName(conversation), owner.bearer);
+		expect(await watcher.ready).toBe(true);
+		try {
+			expect((await owner.post(`/api/v1/conversations/${conversation}/ai-draft`, {}, headers())).status).toBe(503);
+			expect(conversationDoc(watcher.doc).draft.length).toBe(0);
+			expect(readAiDraft(watcher.doc).state).toBe('idle');
+			expect((await owner.request('DELETE', `/api/v1/conversations/${conversation}/ai-draft`, undefined, headers())).json.error.code).toBe('not_streaming');
+		} finally {
+			disconnect(watcher);
+		}
 	});
 
 	it('still sends a normal reply', async () => {

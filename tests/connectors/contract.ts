@@ -327,6 +327,88 @@ export function connectorContractSuite(connector: Connector<unknown>, harness: C
 			expect(connector.handshake(url('guess'), config)).toEqual({ status: 403, body: '' });
 			expect(connector.handshake(new URL(harness.webhookUrl), config)).toBeNull();
 		});
+
+		/** Follows the fake's consent page to the callback, as the seller's browser would. */
+		async function authorize(redirectUri: string, state: string): Promise<URLSearchParams> {
+			const auth = connector.authorization!;
+			const authCtx = { app: fake.app!, apiBaseUrl: fake.baseUrl, authBaseUrl: fake.authBaseUrl };
+			fake.tokens.redirectUri = redirectUri;
+			const page = await fetch(auth.authorizeUrl({ redirectUri, state }, authCtx));
+			expect(page.status).toBe(200);
+			const href = /id="authorize" href="([^"]+)"/.exec(await page.text())?.[1]?.replaceAll('&amp;', '&');
+			expect(href).toBeDefined();
+			const back = new URL(href!);
+			expect(back.origin + back.pathname).toBe(redirectUri);
+			return back.searchParams;
+		}
+		const authCtx = () => ({ app: fake.app!, apiBaseUrl: fake.baseUrl, authBaseUrl: fake.authBaseUrl });
+
+		it('[C34] the authorization flow, where the platform has one, returns the state and exchanges the code once for working credentials', async (context) => {
+			expect(Boolean(connector.authorization)).toBe(capabilities.authorizes);
+			if (!connector.authorization) return context.skip();
+			const redirectUri = 'https://chatmai.example/connect/callback';
+			const callback = await authorize(redirectUri, 'state-123');
+			expect(callback.get('state')).toBe('state-123');
+			const accounts = await connector.authorization.exchange(callback, redirectUri, authCtx());
+			const mine = accounts.find((a) => a.externalId === fake.config.externalId);
+			expect(mine, 'the fake account is among the granted ones').toBeDefined();
+			expect(mine!.name.length).toBeGreaterThan(0);
+			expect(connector.credentialSchema.safeParse(mine!.credentials).success).toBe(true);
+			const identity = await connector.identify({ config: { ...fake.config, settings: { ...fake.config.settings, ...mine!.settings } }, credentials: mine!.credentials });
+			expect(identity.externalId).toBe(fake.config.externalId);
+			const reused = await sendError(connector.authorization.exchange(callback, redirectUri, authCtx()));
+			expect(reused.reason).toBe('permanent');
+			expect(reused.message.length).toBeGreaterThan(0);
+		});
+
+		it('[C35] identify names the account the credentials belong to, and refuses other credentials with the platform’s reason', async () => {
+			const identity = await connector.identify(ctx());
+			expect(identity.externalId).toBe(fake.config.externalId);
+			expect(identity.name.length).toBeGreaterThan(0);
+			const refused = await sendError(connector.identify(ctx({ credentials: harness.otherCredentials })));
+			expect(refused.reason).toBe('permanent');
+			expect(refused.message).not.toMatch(/answered HTTP/);
+		});
+
+		it('[C36] refresh, where tokens expire, renews the pair once and refuses a used or rejected refresh token as refresh_rejected', async (context) => {
+			expect(Boolean(connector.refresh)).toBe(capabilities.refreshesTokens);
+			if (!connector.refresh || !connector.authorization) return context.skip();
+			const redirectUri = 'https://chatmai.example/connect/callback';
+			const [granted] = (await connector.authorization.exchange(await authorize(redirectUri, 's'), redirectUri, authCtx())).filter(
+				(a) => a.externalId === fake.config.externalId
+			);
+			const config = { ...fake.config, settings: { ...fake.config.settings, ...granted!.settings }, authBaseUrl: fake.authBaseUrl };
+			expect(granted!.tokens.accessTokenExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+			const renewed = await connector.refresh({ config, credentials: granted!.credentials });
+			const before = granted!.credentials as { accessToken: string };
+			expect((renewed.credentials as { accessToken: string }).accessToken).not.toBe(before.accessToken);
+			expect(renewed.tokens.accessTokenExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+			expect((await connector.identify({ config, credentials: renewed.credentials })).externalId).toBe(fake.config.externalId);
+			const used = await sendError(connector.refresh({ config, credentials: granted!.credentials }));
+			expect([used.reason, used.code]).toEqual(['permanent', 'refresh_rejected']);
+			fake.tokens.rejectRefresh = true;
+			const rejected = await sendError(connector.refresh({ config, credentials: renewed.credentials }));
+			expect([rejected.reason, rejected.code]).toEqual(['permanent', 'refresh_rejected']);
+			fake.failNext(1, 503);
+			fake.tokens.rejectRefresh = false;
+			expect((await sendError(connector.refresh({ config, credentials: renewed.credentials }))).reason).toBe('retryable');
+		});
+
+		it('[C38] subscribe, where the platform asks the app to subscribe an account, is accepted', async (context) => {
+			if (!connector.subscribe) return context.skip();
+			await connector.subscribe(ctx());
+			expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', status: 200 });
+			const refused = await sendError(connector.subscribe(ctx({ credentials: harness.otherCredentials })));
+			expect(refused.reason).toBe('permanent');
+		});
+
+		it('[C37] customer profiles, where the platform offers them, give a name and picture', async (context) => {
+			if (!connector.profile) return context.skip();
+			const customer = parseOne({ kind: 'message', text: 'Hello' }).customer!.externalId;
+			const profile = await connector.profile(customer, ctx());
+			expect(profile.name?.length).toBeGreaterThan(0);
+			expect(profile.pictureUrl).toMatch(/^https:\/\//);
+		});
 	});
 }
 

@@ -9,7 +9,7 @@ import { AGENT, SUPERVISOR, connectDemoShop, logIn, type DemoShop } from './demo
 let shop: DemoShop;
 
 test.beforeAll(async () => {
-	shop = await connectDemoShop('line', 'Coaching LINE');
+	shop = await connectDemoShop('facebook', 'Coaching Page');
 });
 test.afterAll(() => shop?.close());
 

@@ -7,7 +7,10 @@ import { signedWebhook, startFakePlatform, uniqueAccountId, type FakePlatform } 
  * customers writing in through signed webhooks, and agents logging in through the form.
  */
 
-export const BASE = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+export const BASE = `http://127.0.0.1:${PORT}`;
+/** The fakes the e2e server is pointed at (playwright.config.ts): one at a time per platform. */
+export const FAKE_PORTS = { shopee: PORT + 2, line: PORT + 3 } as const;
 export const PASSWORD = 'chatmai-demo';
 export const OWNER = 'demo@chatmai.local';
 export const AGENT = 'somchai@chatmai.local';
@@ -22,7 +25,7 @@ export interface DemoShop {
 	token: string;
 	workspaceId: string;
 	fake: FakePlatform;
-	connection: { id: string; webhookUrl: string };
+	connection: { id: string; webhookUrl: string; externalId: string };
 	/** The REST API as the owner, in the demo workspace. */
 	rest(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<RestAnswer>;
 	/** A customer writes in through a signed webhook; resolves to the conversation's id once it is listed. */
@@ -55,7 +58,7 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 		return { status: res.status, json: text ? JSON.parse(text) : null };
 	};
 	// An account of its own: one platform account is connected once in the whole database.
-	const fake = await startFakePlatform(platform, { accountId: uniqueAccountId(platform) });
+	const fake = await startFakePlatform(platform, { accountId: uniqueAccountId(platform), ...(platform === 'line' ? { port: FAKE_PORTS.line } : {}) });
 	const created = await rest('POST', '/api/v1/connections', {
 		platform,
 		name,
@@ -75,7 +78,8 @@ export async function connectDemoShop(platform: 'facebook' | 'line', name: strin
 		for (let i = 0; i < 200; i++) {
 			const list = await rest('GET', `/api/v1/conversations?q=${encodeURIComponent(probe)}`);
 			const found = list.json?.items?.find((c: { lastMessagePreview: string }) => c.lastMessagePreview.includes(probe));
-			if (found) return found.id;
+			// The worker then reads the customer's profile from the platform: done before a test makes the fake fail.
+			if (found && fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/${customerId}`) && r.status !== undefined)) return found.id;
 			await new Promise((r) => setTimeout(r, 100));
 		}
 		throw new Error('the conversation did not arrive');

@@ -37,7 +37,7 @@ test('a customer’s image is served through ChatMai, and the browser never asks
 	const marker = `photo-${Date.now()}`;
 	const customerId = '7' + String(Math.floor(Math.random() * 1e14)).padStart(14, '0');
 	const conversationId = await shop.customerWrites(`${marker} see the damage`, customerId);
-	const hook = signedWebhook('facebook', { event: { kind: 'message', imageUrl: `${cdnBase}/damage.png`, customerId }, webhookUrl: shop.connection.webhookUrl });
+	const hook = signedWebhook('facebook', { event: { kind: 'message', imageUrl: `${cdnBase}/damage.png`, customerId }, webhookUrl: shop.connection.webhookUrl, accountId: shop.connection.externalId });
 	expect((await fetch(shop.connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) })).status).toBe(200);
 
 	const { page } = await logIn(browser, OWNER);

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { signBody, signedWebhook, testCredentials } from '../fakes/platforms.ts';
-import { AGENT, BASE, OWNER, PASSWORD, logIn } from './demo.ts';
+import { signBody, signedWebhook, startFakePlatform, testCredentials } from '../fakes/platforms.ts';
+import { AGENT, BASE, FAKE_PORTS, OWNER, PASSWORD, logIn } from './demo.ts';
 
 /** The owner's API session in the demo workspace (agents also have a workspace of their own, where they land first). */
 let owner: Promise<{ token: string; workspaceId: string }> | undefined;
@@ -20,13 +20,13 @@ test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and 
 	const { context, page } = await logIn(browser, OWNER);
 	const name = `LINE OA ${Date.now().toString(36)}`;
 	const credentials = testCredentials('line') as { channelSecret: string; channelAccessToken: string };
+	// ChatMai checks the channel with LINE (bot info) before saving it: the bot user id comes from there.
+	const botUserId = `U${crypto.randomUUID().replaceAll('-', '')}`;
+	const line = await startFakePlatform('line', { port: FAKE_PORTS.line, accountId: botUserId });
 	try {
 		await page.goto(`/w/${await demoWorkspace()}/settings/connections`);
 		await page.locator('html[data-hydrated]').waitFor();
-		await page.getByLabel('Platform', { exact: true }).selectOption({ label: 'LINE' });
 		await page.locator('#connection-name').fill(name);
-		const botUserId = `U${crypto.randomUUID().replaceAll('-', '')}`;
-		await page.locator('#connection-external').fill(botUserId);
 		await page.getByLabel('Channel secret').fill(credentials.channelSecret);
 		await page.getByLabel('Channel access token').fill(credentials.channelAccessToken);
 		await page.getByTestId('connect-submit').click();
@@ -64,6 +64,7 @@ test('an owner connects LINE in Settings, webhooks arrive at the URL shown, and 
 		expect(await deliver()).toBe(410);
 	} finally {
 		await context.close();
+		await line.close();
 	}
 });
 

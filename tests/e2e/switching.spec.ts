@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { signedWebhook, startFakePlatform, type FakePlatform } from '../fakes/platforms.ts';
+import { signedWebhook, startFakePlatform, uniqueAccountId, type FakePlatform } from '../fakes/platforms.ts';
 import { BASE, PASSWORD, connectDemoShop, logIn, type DemoShop } from './demo.ts';
 
 /**
@@ -58,17 +58,21 @@ async function accept(url: string, account: Account): Promise<void> {
 	expect([200, 303]).toContain(res.status);
 }
 
-/** A fake LINE account connected to `account`'s workspace; a customer writes `text` in through it. */
+/**
+ * A fake Messenger page connected to `account`'s workspace; a customer writes `text` in through it.
+ * (Messenger, not LINE: the e2e server sends every LINE call to Demo Shop's fake LINE.)
+ */
 async function customerWritesTo(account: Account, fake: FakePlatform, text: string): Promise<string> {
 	const created = await call(
 		'POST',
 		'/api/v1/connections',
 		account.token,
-		{ platform: 'line', name: 'Second LINE', externalId: fake.config.externalId, credentials: fake.credentials, settings: fake.config.settings, apiBaseUrl: fake.baseUrl },
+		{ platform: 'facebook', name: 'Second Page', externalId: fake.config.externalId, credentials: fake.credentials, settings: fake.config.settings, apiBaseUrl: fake.baseUrl },
 		account.workspaceId
 	);
 	expect(created.status, JSON.stringify(created.json)).toBe(201);
-	const hook = signedWebhook('line', { event: { kind: 'message', text, customerId: 'U' + crypto.randomUUID().replaceAll('-', '') }, webhookUrl: created.json.connection.webhookUrl });
+	const customerId = '7' + String(Math.floor(Math.random() * 1e14)).padStart(14, '0');
+	const hook = signedWebhook('facebook', { event: { kind: 'message', text, customerId }, webhookUrl: created.json.connection.webhookUrl, accountId: fake.config.externalId });
 	expect((await fetch(created.json.connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) })).status).toBe(200);
 	for (let i = 0; i < 200; i++) {
 		const list = await call('GET', `/api/v1/conversations?q=${encodeURIComponent(text)}`, account.token, undefined, account.workspaceId);
@@ -136,7 +140,7 @@ test.describe('switching workspace', () => {
 
 	test.beforeAll(async () => {
 		demo = await connectDemoShop('line', 'Switching LINE');
-		fake = await startFakePlatform('line');
+		fake = await startFakePlatform('facebook', { accountId: uniqueAccountId('facebook') });
 		// A member of two shops: their own, and Demo Shop as an agent.
 		member = await signUp('Ploy', `Second Shop ${rand}`);
 		const invite = await demo.rest('POST', '/api/v1/invitations', { role: 'agent' });

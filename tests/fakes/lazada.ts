@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { LazadaCredentials } from '../../connectors/lazada/credentials.ts';
+import { consentPage } from './oauth.ts';
 import { fakeId, type FakeReply, type PlatformRules, type RecordedRequest } from './server.ts';
 import { orderTotal, seconds, type FakeOrder, type PlatformFake, type RulesContext, type WebhookOptions } from './types.ts';
 
@@ -25,9 +26,48 @@ function expectedSign(secret: string, path: string, params: Record<string, strin
 	return createHmac('sha256', secret).update(base, 'utf8').digest('hex').toUpperCase();
 }
 
-function rules({ credentials, orders }: RulesContext<LazadaCredentials>): PlatformRules {
+function rules({ credentials, config, orders, tokens }: RulesContext<LazadaCredentials>): PlatformRules {
 	const params = (request: RecordedRequest) => ({ ...request.query, ...request.form });
+	const signedByApp = (request: RecordedRequest) => {
+		const p = params(request);
+		return p.app_key === credentials.appKey && p.sign_method === 'sha256' && p.sign === expectedSign(credentials.appSecret, request.path, p);
+	};
+	const grant = (g: { accessToken: string; refreshToken: string; expiresIn: number; refreshExpiresIn: number }) => ({
+		status: 200,
+		body: {
+			access_token: g.accessToken,
+			refresh_token: g.refreshToken,
+			expires_in: g.expiresIn,
+			refresh_expires_in: g.refreshExpiresIn,
+			country: 'th',
+			account_platform: 'seller_center',
+			account: 'seller@chatmai.example',
+			country_user_info: [{ country: 'th', user_id: SELLER_ACCOUNT_ID, seller_id: config.externalId, short_code: 'THJ2CD4E' }],
+			code: '0',
+			request_id: fakeId('0b')
+		}
+	});
 	return {
+		public(request) {
+			if (request.path === '/oauth/authorize') {
+				const p = request.query;
+				if (p.client_id !== credentials.appKey || p.response_type !== 'code' || !p.redirect_uri) return lazadaError(400, 'ISV', 'InvalidParameter', 'client_id or redirect_uri is invalid');
+				const back = new URL(p.redirect_uri);
+				back.searchParams.set('code', tokens.code());
+				if (p.state) back.searchParams.set('state', p.state);
+				return consentPage('Lazada', back);
+			}
+			if (request.path === '/auth/token/create') {
+				if (!signedByApp(request)) return lazadaError(200, 'ISV', 'IncompleteSignature', 'The request signature does not conform to platform standards');
+				return tokens.takeCode(params(request).code) ? grant(tokens.issue()) : lazadaError(200, 'ISV', 'InvalidCode', 'Invalid authorization code');
+			}
+			if (request.path === '/auth/token/refresh') {
+				if (!signedByApp(request)) return lazadaError(200, 'ISV', 'IncompleteSignature', 'The request signature does not conform to platform standards');
+				const renewed = tokens.refresh(params(request).refresh_token);
+				return renewed ? grant(renewed) : lazadaError(200, 'ISV', 'IllegalRefreshToken', 'The specified refresh token is invalid or expired');
+			}
+			return null;
+		},
 		authenticate(request) {
 			const p = params(request);
 			if (p.app_key !== credentials.appKey) return lazadaError(200, 'ISV', 'InvalidAppKey', 'Specified app key is invalid');
@@ -35,11 +75,14 @@ function rules({ credentials, orders }: RulesContext<LazadaCredentials>): Platfo
 			if (p.sign_method !== 'sha256' || p.sign !== expectedSign(credentials.appSecret, request.path, p)) {
 				return lazadaError(200, 'ISV', 'IncompleteSignature', 'The request signature does not conform to platform standards');
 			}
-			if (p.access_token !== credentials.accessToken) return lazadaError(200, 'ISV', 'IllegalAccessToken', 'The specified access token is invalid or expired');
+			if (p.access_token !== credentials.accessToken && !tokens.accepts(p.access_token)) return lazadaError(200, 'ISV', 'IllegalAccessToken', 'The specified access token is invalid or expired');
 			return null;
 		},
 		route(request) {
 			const p = params(request);
+			if (request.method === 'GET' && request.path === '/seller/get') {
+				return ok({ name: 'ChatMai Lazada Store', seller_id: Number(config.externalId), short_code: 'THJ2CD4E', email: 'seller@chatmai.example', location: 'Bangkok' });
+			}
 			if (request.method === 'POST' && request.path === '/im/message/send') {
 				if (!p.session_id) return lazadaError(200, 'ISV', 'MissingParameter', 'The input parameter "session_id" that is mandatory for processing this request is not supplied');
 				if (p.template_id !== '1' || !p.txt) return lazadaError(200, 'ISV', 'InvalidParameter', 'txt is required for template 1');
@@ -110,6 +153,7 @@ export const lazadaFake: PlatformFake<LazadaCredentials> = {
 	credentials: { appKey: '123456', appSecret: 'lazada-app-secret-helloworld', accessToken: '50000601c30atpedfgu3LVvik87Ixlsvle3mSoB7701ceb156fPunYZ43GBg' },
 	otherCredentials: { appKey: '123456', appSecret: 'some-other-secret', accessToken: 'other-token' },
 	basePath: '/rest',
+	app: (credentials) => ({ id: credentials.appKey, secret: credentials.appSecret }),
 	config: (apiBaseUrl, accountId = SELLER_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/lazada/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<LazadaCredentials>) => ({

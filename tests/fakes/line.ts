@@ -14,7 +14,7 @@ function lineError(status: number, message: string, details?: Array<{ message: s
 	return { status, body: { message, ...(details ? { details } : {}) }, headers: { 'x-line-request-id': randomUUID() } };
 }
 
-function rules({ credentials }: RulesContext<LineCredentials>): PlatformRules {
+function rules({ credentials, config }: RulesContext<LineCredentials>): PlatformRules {
 	const usedReplyTokens = new Set<string>();
 	const acceptedRetryKeys = new Map<string, { requestId: string; sentMessages: unknown[] }>();
 
@@ -39,6 +39,15 @@ function rules({ credentials }: RulesContext<LineCredentials>): PlatformRules {
 			return null;
 		},
 		route(request) {
+			if (request.method === 'GET' && request.path === '/v2/bot/info') {
+				return { status: 200, body: { userId: config.externalId, basicId: '@123chatmai', displayName: 'ChatMai Shop', pictureUrl: 'https://profile.line-scdn.net/bot-picture', chatMode: 'chat', markAsReadMode: 'manual' } };
+			}
+			const profile = /^\/v2\/bot\/profile\/([^/]+)$/.exec(request.path);
+			if (request.method === 'GET' && profile) {
+				const userId = decodeURIComponent(profile[1]);
+				if (!/^U[0-9a-f]{32}$/.test(userId)) return lineError(404, 'Not found');
+				return { status: 200, body: { displayName: `Khun ${userId.slice(-4)}`, userId, language: 'th', pictureUrl: `https://profile.line-scdn.net/${userId}`, statusMessage: 'สวัสดี' } };
+			}
 			const body = (request.json ?? {}) as { to?: string; replyToken?: string; messages?: Array<{ type?: string; text?: string }> };
 			if (request.method === 'POST' && request.path === '/v2/bot/message/reply') {
 				if (!body.replyToken || usedReplyTokens.has(body.replyToken)) return lineError(400, 'Invalid reply token');

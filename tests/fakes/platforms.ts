@@ -12,7 +12,8 @@
  * Each fake checks request signing exactly as its platform does and rejects with the platform's error
  * shape and status; it answers in the platform's real response shapes.
  */
-import type { ConnectionConfig, Platform } from '../../connectors/types.ts';
+import type { AppCredentials, ConnectionConfig, Platform } from '../../connectors/types.ts';
+import { FakeTokens } from './oauth.ts';
 import { lazadaFake } from './lazada.ts';
 import { lineFake } from './line.ts';
 import { facebookFake, instagramFake } from './meta.ts';
@@ -23,6 +24,7 @@ import { SAMPLE_ORDERS, type FakeEvent, type FakeOrder, type PlatformFake, type 
 
 export type { FakeEvent, FakeOrder, SignedWebhook, RecordedRequest, InjectedFailure };
 export { SAMPLE_ORDERS, THAI_TEXT, UnsupportedFakeEvent } from './types.ts';
+export { FakeTokens } from './oauth.ts';
 
 /** Every platform's fake; typed loosely here because each has its own credential shape. */
 export const platformFakes: { readonly [P in Platform]: PlatformFake<unknown> } = {
@@ -43,6 +45,8 @@ export interface StartOptions {
 	credentials?: unknown;
 	/** Orders the shop fakes serve. @default SAMPLE_ORDERS */
 	orders?: FakeOrder[];
+	/** A fixed port (the e2e server is told its fakes' addresses before they start). @default any free port */
+	port?: number;
 	/** The connected account's id (Page, bot user, shop or seller id). @default the fake's own */
 	accountId?: string;
 }
@@ -61,6 +65,12 @@ export interface FakePlatform {
 	orders: FakeOrder[];
 	/** Fails the next `count` calls with `status` (default 500) in the platform's error shape, or never answers (`'timeout'`). */
 	failNext(count: number, failure?: InjectedFailure): void;
+	/** The app the fake knows (Meta app, Shopee partner, Lazada / TikTok Shop app); LINE has none. */
+	app: AppCredentials | undefined;
+	/** Where the fake's consent page and token service live (`CHATMAI_<PLATFORM>_AUTH_URL`). */
+	authBaseUrl: string;
+	/** Codes and tokens the fake handed out; shorten lifetimes or refuse refreshes here. */
+	tokens: FakeTokens;
 	close(): Promise<void>;
 }
 
@@ -74,13 +84,28 @@ export async function startFakePlatform(platform: Platform, options: StartOption
 		{
 			authenticate: (request) => rules!.authenticate(request),
 			route: (request) => rules!.route(request),
-			failure: (status) => rules!.failure(status)
+			failure: (status) => rules!.failure(status),
+			public: (request) => rules!.public?.(request) ?? null
 		},
-		fake.basePath
+		fake.basePath,
+		options.port
 	);
 	const config = fake.config(server.baseUrl, options.accountId);
-	rules = fake.rules({ credentials, config, orders });
-	return { platform, baseUrl: server.baseUrl, config, credentials, requests: server.requests, orders, failNext: server.failNext, close: server.close };
+	const tokens = new FakeTokens();
+	rules = fake.rules({ credentials, config, orders, tokens });
+	return {
+		platform,
+		baseUrl: server.baseUrl,
+		authBaseUrl: new URL(server.baseUrl).origin,
+		config,
+		credentials,
+		requests: server.requests,
+		orders,
+		failNext: server.failNext,
+		app: fake.app?.(credentials),
+		tokens,
+		close: server.close
+	};
 }
 
 export interface WebhookInput {

@@ -23,11 +23,15 @@ export interface RecordedRequest {
 export interface FakeReply {
 	status: number;
 	body?: unknown;
+	/** An HTML page instead of a JSON body (the consent pages). */
+	html?: string;
 	headers?: Record<string, string>;
 }
 
 /** One platform's behaviour: how it authenticates, what it answers, what its failures look like. */
 export interface PlatformRules {
+	/** Answers the platform's unauthenticated endpoints (consent page, token service), or `null` for the rest. */
+	public?(request: RecordedRequest): FakeReply | null;
 	/** Returns the platform's own rejection when the request's signature or token is wrong, else `null`. */
 	authenticate(request: RecordedRequest): FakeReply | null;
 	/** Answers an authenticated request in the platform's real response shape. */
@@ -46,7 +50,7 @@ export interface FakeServer {
 	close(): Promise<void>;
 }
 
-export async function startFakeServer(rules: PlatformRules, basePath = ''): Promise<FakeServer> {
+export async function startFakeServer(rules: PlatformRules, basePath = '', listenPort = 0): Promise<FakeServer> {
 	const requests: RecordedRequest[] = [];
 	const failures: InjectedFailure[] = [];
 
@@ -55,12 +59,12 @@ export async function startFakeServer(rules: PlatformRules, basePath = ''): Prom
 		requests.push(recorded);
 		const failure = failures.shift();
 		if (failure === 'timeout') return; // the socket stays open until the client gives up or the server closes
-		const reply = failure !== undefined ? rules.failure(failure) : (rules.authenticate(recorded) ?? rules.route(recorded));
+		const reply = failure !== undefined ? rules.failure(failure) : (rules.public?.(recorded) ?? rules.authenticate(recorded) ?? rules.route(recorded));
 		recorded.status = reply.status;
 		recorded.response = reply.body;
 		answer(res, reply);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
 	const { port } = server.address() as AddressInfo;
 
 	return {
@@ -98,7 +102,7 @@ async function record(req: IncomingMessage, basePath: string): Promise<RecordedR
 }
 
 function answer(res: ServerResponse, reply: FakeReply): void {
-	const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
+	const text = reply.html ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
 	res.writeHead(reply.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...reply.headers });
 	res.end(text);
 }

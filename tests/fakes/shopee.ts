@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { ShopeeCredentials } from '../../connectors/shopee/credentials.ts';
+import { consentPage } from './oauth.ts';
 import { fakeId, type FakeReply, type PlatformRules, type RecordedRequest } from './server.ts';
 import { orderTotal, seconds, type FakeOrder, type PlatformFake, type RulesContext, type WebhookOptions } from './types.ts';
 
@@ -18,19 +19,54 @@ function ok(response: unknown): FakeReply {
 	return { status: 200, body: { request_id: fakeId(), error: '', message: '', response } };
 }
 
-function rules({ credentials, config, orders }: RulesContext<ShopeeCredentials>): PlatformRules {
+/** Public calls (auth_partner, token/get, access_token/get) sign partner_id + path + timestamp. */
+function publicSignOk(credentials: ShopeeCredentials, request: RecordedRequest): boolean {
+	const { partner_id, timestamp, sign } = request.query;
+	return partner_id === credentials.partnerId && sign === createHmac('sha256', credentials.partnerKey).update(`${partner_id}${request.path}${timestamp}`).digest('hex');
+}
+
+function rules({ credentials, config, orders, tokens }: RulesContext<ShopeeCredentials>): PlatformRules {
+	const grant = (g: { accessToken: string; refreshToken: string; expiresIn: number }) => ({
+		status: 200,
+		body: { request_id: fakeId(), error: '', message: '', access_token: g.accessToken, refresh_token: g.refreshToken, expire_in: g.expiresIn }
+	});
 	return {
+		public(request: RecordedRequest) {
+			if (request.path === '/api/v2/shop/auth_partner') {
+				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
+				const redirect = new URL(request.query.redirect ?? '');
+				redirect.searchParams.set('code', tokens.code());
+				redirect.searchParams.set('shop_id', config.externalId);
+				return consentPage('Shopee', redirect);
+			}
+			if (request.method === 'POST' && request.path === '/api/v2/auth/token/get') {
+				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
+				const body = request.json as { code?: string; shop_id?: number; partner_id?: number };
+				if (String(body?.shop_id) !== config.externalId || !tokens.takeCode(body?.code)) return shopeeError(400, 'error_auth', 'Invalid code.');
+				return grant(tokens.issue());
+			}
+			if (request.method === 'POST' && request.path === '/api/v2/auth/access_token/get') {
+				if (!publicSignOk(credentials, request)) return shopeeError(403, 'error_sign', 'Wrong sign.');
+				const body = request.json as { refresh_token?: string; shop_id?: number };
+				const renewed = String(body?.shop_id) === config.externalId ? tokens.refresh(body?.refresh_token) : null;
+				return renewed ? grant(renewed) : shopeeError(403, 'error_auth', 'Invalid refresh_token.');
+			}
+			return null;
+		},
 		authenticate(request: RecordedRequest) {
 			const { partner_id, timestamp, access_token, shop_id, sign } = request.query;
 			if (partner_id !== credentials.partnerId) return shopeeError(403, 'error_param', 'partner_id is invalid.');
 			if (!timestamp || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return shopeeError(403, 'error_param', 'Invalid timestamp.');
 			const base = `${partner_id}${request.path}${timestamp}${access_token ?? ''}${shop_id ?? ''}`;
 			if (sign !== createHmac('sha256', credentials.partnerKey).update(base).digest('hex')) return shopeeError(403, 'error_sign', 'Wrong sign.');
-			if (access_token !== credentials.accessToken) return shopeeError(403, 'invalid_acceess_token', 'Invalid access_token.');
+			if (access_token !== credentials.accessToken && !tokens.accepts(access_token)) return shopeeError(403, 'invalid_acceess_token', 'Invalid access_token.');
 			if (shop_id !== config.externalId) return shopeeError(403, 'error_auth', 'Invalid shop_id.');
 			return null;
 		},
 		route(request) {
+			if (request.method === 'GET' && request.path === '/api/v2/shop/get_shop_info') {
+				return { status: 200, body: { request_id: fakeId(), error: '', message: '', shop_name: 'ChatMai Official Shop', region: 'TH', status: 'NORMAL', is_cb: false } };
+			}
 			if (request.method === 'POST' && request.path === '/api/v2/sellerchat/send_message') {
 				const body = request.json as { to_id?: unknown; message_type?: string; content?: { text?: string } };
 				if (typeof body?.to_id !== 'number') return shopeeError(400, 'error_param', 'to_id is required and must be int64.');
@@ -92,6 +128,7 @@ export const shopeeFake: PlatformFake<ShopeeCredentials> = {
 	platform: 'shopee',
 	credentials: { partnerId: '2001887', partnerKey: 'shopee-partner-key-abcdef', accessToken: '59777174636562737266615546704c6d' },
 	otherCredentials: { partnerId: '2001887', partnerKey: 'wrong-partner-key', accessToken: 'ffff7174636562737266615546704c6d' },
+	app: (credentials) => ({ id: credentials.partnerId, secret: credentials.partnerKey }),
 	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/shopee/conn-1', apiBaseUrl, settings: {} }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<ShopeeCredentials>) => ({

@@ -4,12 +4,14 @@
  */
 import { createHmac } from 'node:crypto';
 import type { TikTokCredentials } from '../../connectors/tiktok/credentials.ts';
+import { consentPage } from './oauth.ts';
 import { fakeId, type FakeReply, type PlatformRules, type RecordedRequest } from './server.ts';
 import { orderTotal, seconds, type FakeOrder, type PlatformFake, type RulesContext, type WebhookOptions } from './types.ts';
 
 const SHOP_ID = '7494049642642441621';
 const SHOP_CIPHER = 'ROW_xkMbgAAAeVAQra0eZWebFQq5aIK';
 const SHOP_IM_ID = '7494560109732334261';
+const SERVICE_ID = '7221998893434570565';
 
 function tiktokError(status: number, code: number, message: string): FakeReply {
 	return { status, body: { code, message, data: null, request_id: fakeId('2024') } };
@@ -26,8 +28,51 @@ function expectedSign(secret: string, request: RecordedRequest): string {
 	return createHmac('sha256', secret).update(secret + input + secret).digest('hex');
 }
 
-function rules({ credentials, orders }: RulesContext<TikTokCredentials>): PlatformRules {
+function rules({ credentials, config, orders, tokens }: RulesContext<TikTokCredentials>): PlatformRules {
+	const grant = (g: { accessToken: string; refreshToken: string; expiresIn: number; refreshExpiresIn: number }) => {
+		const now = Math.floor(Date.now() / 1000);
+		return {
+			status: 200,
+			body: {
+				code: 0,
+				message: 'success',
+				request_id: fakeId(),
+				data: {
+					access_token: g.accessToken,
+					access_token_expire_in: now + g.expiresIn,
+					refresh_token: g.refreshToken,
+					refresh_token_expire_in: now + g.refreshExpiresIn,
+					open_id: 'open-id-7493',
+					seller_name: 'ChatMai TikTok Shop',
+					seller_base_region: 'TH',
+					user_type: 0,
+					granted_scopes: ['seller.customer_service', 'seller.order.info']
+				}
+			}
+		};
+	};
+	const appOk = (q: Record<string, string>) => q.app_key === credentials.appKey && q.app_secret === credentials.appSecret;
 	return {
+		public(request) {
+			if (request.path === '/open/authorize') {
+				if (request.query.service_id !== SERVICE_ID || !tokens.redirectUri) return tiktokError(400, 36004004, 'Invalid service_id.');
+				const back = new URL(tokens.redirectUri);
+				back.searchParams.set('code', tokens.code());
+				if (request.query.state) back.searchParams.set('state', request.query.state);
+				return consentPage('TikTok Shop', back);
+			}
+			if (request.path === '/api/v2/token/get') {
+				if (!appOk(request.query)) return tiktokError(200, 36004004, 'Invalid app_key or app_secret.');
+				if (request.query.grant_type !== 'authorized_code' || !tokens.takeCode(request.query.auth_code)) return tiktokError(200, 36004014, 'Invalid auth_code.');
+				return grant(tokens.issue());
+			}
+			if (request.path === '/api/v2/token/refresh') {
+				if (!appOk(request.query)) return tiktokError(200, 36004004, 'Invalid app_key or app_secret.');
+				const renewed = request.query.grant_type === 'refresh_token' ? tokens.refresh(request.query.refresh_token) : null;
+				return renewed ? grant(renewed) : tiktokError(200, 36004015, 'The refresh_token is invalid or expired.');
+			}
+			return null;
+		},
 		authenticate(request) {
 			const { app_key, timestamp, sign, shop_cipher } = request.query;
 			if (!sign) return tiktokError(401, 36009004, 'Missing credentials. The request does not include a required signature in the query.');
@@ -35,11 +80,16 @@ function rules({ credentials, orders }: RulesContext<TikTokCredentials>): Platfo
 			const age = Date.now() / 1000 - Number(timestamp);
 			if (!(age > -30 && age < 300)) return tiktokError(401, 36009004, 'Invalid timestamp. The value of the `timestamp` query parameter must not be earlier than 5 minutes before the current time.');
 			if (sign !== expectedSign(credentials.appSecret, request)) return tiktokError(401, 106001, 'Invalid credentials. The `sign` query parameter is invalid.');
-			if (request.headers['x-tts-access-token'] !== credentials.accessToken) return tiktokError(401, 36009004, 'Invalid credentials. The `x-tts-access-token` header is invalid.');
+			const token = request.headers['x-tts-access-token'];
+			if (token !== credentials.accessToken && !tokens.accepts(token)) return tiktokError(401, 36009004, 'Invalid credentials. The `x-tts-access-token` header is invalid.');
+			if (request.path === '/authorization/202309/shops') return null;
 			if (shop_cipher !== SHOP_CIPHER) return tiktokError(400, 106013, 'Missing identifier. The `shop_cipher` query parameter is required to identify the target shop.');
 			return null;
 		},
 		route(request) {
+			if (request.method === 'GET' && request.path === '/authorization/202309/shops') {
+				return { status: 200, body: { code: 0, message: 'Success', request_id: fakeId(), data: { shops: [{ id: config.externalId, name: 'ChatMai TikTok Shop', region: 'TH', seller_type: 'LOCAL', cipher: SHOP_CIPHER, code: 'THLCB7WLJ3' }] } } };
+			}
 			const send = /^\/customer_service\/202309\/conversations\/([^/]+)\/messages$/.exec(request.path);
 			if (request.method === 'POST' && send) {
 				const body = request.json as { type?: string; content?: unknown };
@@ -88,6 +138,7 @@ export const tiktokFake: PlatformFake<TikTokCredentials> = {
 	platform: 'tiktok',
 	credentials: { appKey: '68xu9ks5p4i8', appSecret: 'e59af819cc-tiktok-secret', accessToken: 'TTP_shopAccessToken0123456789' },
 	otherCredentials: { appKey: '68xu9ks5p4i8', appSecret: 'not-the-app-secret', accessToken: 'TTP_other' },
+	app: (credentials) => ({ id: credentials.appKey, secret: credentials.appSecret, serviceId: SERVICE_ID }),
 	config: (apiBaseUrl, accountId = SHOP_ID) => ({ externalId: accountId, webhookUrl: 'https://chatmai.example/webhooks/tiktok/conn-1', apiBaseUrl, settings: { shopCipher: SHOP_CIPHER } }),
 	rules,
 	sign: (rawBody: Uint8Array, options: WebhookOptions<TikTokCredentials>) => ({

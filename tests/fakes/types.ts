@@ -1,5 +1,6 @@
 /** The shapes shared by every fake platform: what a test asks for, and what it gets back. */
-import type { ConnectionConfig, Platform } from '../../connectors/types.ts';
+import type { AppCredentials, ConnectionConfig, Platform } from '../../connectors/types.ts';
+import type { FakeTokens } from './oauth.ts';
 import type { PlatformRules } from './server.ts';
 
 /** A webhook to build, described once for every platform. */
@@ -58,6 +59,8 @@ export interface RulesContext<C> {
 	credentials: C;
 	config: ConnectionConfig;
 	orders: FakeOrder[];
+	/** The authorization side: codes, issued and refreshed tokens (accepted beside `credentials`' own token). */
+	tokens: FakeTokens;
 }
 
 /** Everything one platform's fake knows. */
@@ -70,6 +73,8 @@ export interface PlatformFake<C> {
 	basePath?: string;
 	/** `accountId` replaces the fake's own account id (tests connect many accounts). */
 	config(apiBaseUrl: string, accountId?: string): ConnectionConfig;
+	/** The deployment's app as registered with this platform, from the accepted credentials; absent for LINE. */
+	app?(credentials: C): AppCredentials;
 	rules(context: RulesContext<C>): PlatformRules;
 	/** Builds a real-shaped webhook body for `event`, signed exactly as the platform signs it. */
 	webhook(event: FakeEvent, options: WebhookOptions<C>): SignedWebhook;

@@ -9,6 +9,7 @@ import { signedWebhook, startFakePlatform, uniqueAccountId, type FakeEvent, type
 import { conversationDocName, readMessages, type LiveMessage } from '../../src/lib/conversation-doc.ts';
 import type { ConnectionView } from '../../src/lib/server/connections.ts';
 import { PLATFORMS as ALL_PLATFORMS, type Platform } from '../../connectors/types.ts';
+import { getConnector } from '../../connectors/registry.ts';
 
 /** The pipeline's tests drive the real server: real HTTP, real PostgreSQL, the real collab server. */
 
@@ -73,6 +74,18 @@ export async function connectAll(owner: Owner, platforms = PLATFORMS): Promise<R
 /** A webhook for the connection's account, signed for its webhook URL (the one to paste). */
 export function webhookFor(connected: Connected, event: FakeEvent, redelivery = false): SignedWebhook {
 	return signedWebhook(connected.fake.platform, { event, webhookUrl: connected.connection.webhookUrl, redelivery, accountId: connected.connection.externalId });
+}
+
+/**
+ * Waits until the worker has fetched this customer's profile, where the platform has profiles (LINE,
+ * Messenger, Instagram): a test that makes the fake's next call fail must not have it spent on that.
+ */
+export async function profileFetched(connected: Connected, customerId: string): Promise<void> {
+	if (!getConnector(connected.fake.platform).profile) return;
+	await waitFor(
+		() => connected.fake.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/${customerId}`) && r.status !== undefined),
+		'the customer’s profile fetch'
+	);
 }
 
 export async function deliver(url: string, webhook: Pick<SignedWebhook, 'headers' | 'body'>): Promise<Response> {

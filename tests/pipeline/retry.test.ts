@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../server/app.ts';
 import { Client } from '../helpers/app.ts';
 import { testPool } from '../helpers/db.ts';
-import { connectAll, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor, type Connected, type Owner } from './harness.ts';
+import { connectAll, deliver, messagesOf, openDocument, signUpOwner, startPipelineApp, waitFor, webhookFor, type Connected, type Owner, profileFetched } from './harness.ts';
 import type { Platform } from '../../connectors/types.ts';
 import type { RecordedRequest } from '../fakes/platforms.ts';
 
@@ -33,6 +33,7 @@ async function conversationWithCustomer(platform: Platform, label: string): Prom
 	const customerId = platform === 'line' ? `U${digits}${'0'.repeat(20)}` : `88${digits}`;
 	expect((await deliver(c.connection.webhookUrl, webhookFor(c, { kind: 'message', text, customerId }))).status).toBe(200);
 	const message = await waitFor(async () => (await messagesOf(db, c.connection.id)).find((m) => m.body === text), 'the customer message');
+	await profileFetched(c, customerId);
 	return message.conversation_id;
 }
 

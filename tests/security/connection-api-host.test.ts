@@ -34,7 +34,7 @@ describe('a connection cannot point its platform token at a host of its choosing
 	});
 
 	function input(extra: Record<string, unknown>) {
-		return { platform: 'line', name: 'LINE OA', externalId: `U${crypto.randomUUID().replaceAll('-', '')}`, credentials: operator.credentials, ...extra };
+		return { platform: 'line', name: 'LINE OA', externalId: operator.config.externalId, credentials: operator.credentials, ...extra };
 	}
 
 	it('refuses apiBaseUrl hidden in the settings in production', async () => {

@@ -9,9 +9,23 @@ import { AccessDenied, type Role, type WorkspaceScope } from './scope.ts';
 import { issueEmailToken, mailAllowedTo } from './email-tokens.ts';
 import { deliver, deliverLater, type Delivery, type Mailer } from './mail/mailer.ts';
 import { composeMail } from './mail/templates.ts';
+import { DomainError } from './errors.ts';
+
+/** Per reason: the HTTP status and the English sentence for API clients (forms word the reason: accountErrorMessage). */
+const ACCOUNT_REFUSALS = {
+	email_taken: [409, 'An account with this e-mail already exists'],
+	invalid_credentials: [401, 'Wrong e-mail or password'],
+	invitation_invalid: [404, 'This invitation has expired, was revoked or was already used'],
+	invitation_email_mismatch: [403, 'This invitation is for another e-mail address'],
+	email_unverified: [403, 'Confirm your e-mail address first (see the link we sent you)'],
+	link_invalid: [400, 'This link has expired or was already used'],
+	last_owner: [409, 'A workspace needs at least one owner'],
+	not_allowed: [403, 'Your role cannot do this'],
+	already_member: [409, 'You are already a member of this workspace']
+} as const satisfies Record<string, readonly [status: number, message: string]>;
 
 /** A domain error a form or API can show the user, with a typed reason and the field it concerns. */
-export class AccountError extends Error {
+export class AccountError extends DomainError<keyof typeof ACCOUNT_REFUSALS> {
 	readonly reason:
 		| 'email_taken'
 		| 'invalid_credentials'
@@ -24,7 +38,7 @@ export class AccountError extends Error {
 		| 'already_member';
 	readonly field?: string;
 	constructor(reason: AccountError['reason'], field?: string) {
-		super(reason);
+		super(ACCOUNT_REFUSALS[reason][0], reason, ACCOUNT_REFUSALS[reason][1]);
 		this.reason = reason;
 		this.field = field;
 	}

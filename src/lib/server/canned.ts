@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isUniqueViolation, type Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Canned responses: short texts agents insert into the reply box by typing `/shortcut`. Everyone
@@ -24,10 +25,10 @@ export interface CannedResponse {
 	createdAt: string;
 }
 
-export class CannedError extends Error {
+export class CannedError extends DomainError<'shortcut_taken'> {
 	readonly reason: 'shortcut_taken';
 	constructor(reason: 'shortcut_taken') {
-		super('This shortcut is already used');
+		super(409, reason, 'This shortcut is already used');
 		this.name = 'CannedError';
 		this.reason = reason;
 	}

@@ -4,6 +4,7 @@ import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
 import { STATUSES, type ConversationStatus } from '../conversation-doc.ts';
 import { PLATFORMS } from '../platforms.ts';
 import { conversationsChanged } from './workspace-feed.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
@@ -49,8 +50,11 @@ export interface ConversationPage {
 	nextCursor: string | null;
 }
 
-export class InvalidListCursor extends Error {
+export class InvalidListCursor extends DomainError<'invalid_cursor'> {
 	readonly reason = 'invalid_cursor' as const;
+	constructor() {
+		super(400, 'invalid_cursor', 'The cursor is not valid');
+	}
 }
 
 // The cursor keeps PostgreSQL's own text of the timestamp: microseconds survive (a JS Date would
@@ -63,7 +67,7 @@ const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2
 
 function decodeCursor(cursor: string): { at: string; id: string } {
 	const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor('cursor is not valid');
+	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor();
 	return { at, id };
 }
 
@@ -94,6 +98,7 @@ export async function listConversations(db: Queryable, scope: WorkspaceScope, ra
 		const words = param(query.q);
 		where.push(`(
 			ct.display_name ilike ${pattern}
+			or ct.custom_name ilike ${pattern}
 			or c.id in (
 				select m.conversation_id from messages m
 				 where m.workspace_id = $1
@@ -128,7 +133,7 @@ async function selectSummaries(db: Queryable, where: string[], values: unknown[]
 	const { rows } = await db.query(
 		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
 		        c.unread_count, c.failed_replies, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
-		        ct.id as contact_id, ct.display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
+		        ct.id as contact_id, coalesce(ct.custom_name, ct.display_name) as display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
 		   from conversations c
 		   join contacts ct on ct.id = c.contact_id
 		   join platform_connections pc on pc.id = c.connection_id

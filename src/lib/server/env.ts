@@ -3,6 +3,15 @@ import { PLATFORMS, type Platform } from '../platforms.ts';
 
 const PLATFORM_KEYS = PLATFORMS.map((platform) => platform.toUpperCase() as Uppercase<Platform>);
 
+/** The deployment's app on each platform that has an authorization page: id and secret, set together. */
+const APP_SETTINGS = {
+	META: ['CHATMAI_META_APP_ID', 'CHATMAI_META_APP_SECRET'],
+	SHOPEE: ['CHATMAI_SHOPEE_PARTNER_ID', 'CHATMAI_SHOPEE_PARTNER_KEY'],
+	LAZADA: ['CHATMAI_LAZADA_APP_KEY', 'CHATMAI_LAZADA_APP_SECRET'],
+	TIKTOK: ['CHATMAI_TIKTOK_APP_KEY', 'CHATMAI_TIKTOK_APP_SECRET']
+} as const;
+const APP_VARIABLES = [...Object.values(APP_SETTINGS).flat(), 'CHATMAI_TIKTOK_SERVICE_ID'];
+
 const bool = z
 	.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
 	.transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
@@ -40,11 +49,14 @@ const schema = z.object({
 	SMTP_URL: url(['smtp:', 'smtps:']).optional(),
 	MAIL_FROM: z.string().min(3).max(320).default('ChatMai <chatmai@localhost>'),
 	OLLAMA_HOST: url(['http:', 'https:']).default('http://127.0.0.1:11434'),
-	OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+	// SCB 10X's Typhoon 2.1 (Gemma 3, 4B, 2.6 GB): Thai first, English too.
+	OLLAMA_MODEL: z.string().min(1).default('scb10x/typhoon2.1-gemma3-4b'),
 	TLS_CERT_FILE: z.string().optional(),
 	TLS_KEY_FILE: z.string().optional(),
 	LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-	...Object.fromEntries(PLATFORM_KEYS.map((key) => [`CHATMAI_${key}_API_URL`, url(['http:', 'https:']).optional()]))
+	...Object.fromEntries(PLATFORM_KEYS.map((key) => [`CHATMAI_${key}_API_URL`, url(['http:', 'https:']).optional()])),
+	...Object.fromEntries(PLATFORM_KEYS.map((key) => [`CHATMAI_${key}_AUTH_URL`, url(['http:', 'https:']).optional()])),
+	...Object.fromEntries(APP_VARIABLES.map((name) => [name, z.string().trim().min(1).optional()]))
 });
 
 export type { Platform };
@@ -90,6 +102,18 @@ export interface Config {
 	logLevel: 'debug' | 'info' | 'warn' | 'error';
 	/** Overrides of each platform's API base URL (tests and simulators point these at fakes). */
 	platformApiUrls: Partial<Record<Platform, string>>;
+	/** Overrides of the host of each platform's authorization page and token service (tests point these at fakes). */
+	platformAuthUrls: Partial<Record<Platform, string>>;
+	/** The deployment's apps (Meta, Shopee partner, Lazada, TikTok Shop); read through platform-apps.ts. */
+	platformApps: PlatformAppSettings;
+}
+
+/** App id and secret per platform app; Facebook and Instagram share the Meta app. */
+export interface PlatformAppSettings {
+	meta?: { id: string; secret: string };
+	shopee?: { id: string; secret: string };
+	lazada?: { id: string; secret: string };
+	tiktok?: { id: string; secret: string; serviceId?: string };
 }
 
 export class ConfigError extends Error {
@@ -115,6 +139,14 @@ export function readConfig(source: Record<string, string | undefined> = process.
 	if (env.NODE_ENV === 'production' && env.DATABASE_URL && !env.CHATMAI_ENCRYPTION_KEYS) {
 		problems.push('CHATMAI_ENCRYPTION_KEYS: required in production with an external database (id:base64-32-byte-key)');
 	}
+	const apps: PlatformAppSettings = {};
+	for (const [app, [idName, secretName]] of Object.entries(APP_SETTINGS)) {
+		const id = env[idName];
+		const secret = env[secretName];
+		if (Boolean(id) !== Boolean(secret)) problems.push(`${idName} and ${secretName}: set both or neither`);
+		else if (id && secret) apps[app.toLowerCase() as keyof PlatformAppSettings] = { id, secret };
+	}
+	if (apps.tiktok && env.CHATMAI_TIKTOK_SERVICE_ID) apps.tiktok.serviceId = env.CHATMAI_TIKTOK_SERVICE_ID;
 	if (problems.length) throw new ConfigError(problems);
 	return {
 		env: env.NODE_ENV,
@@ -144,6 +176,13 @@ export function readConfig(source: Record<string, string | undefined> = process.
 				const value = env[`CHATMAI_${key}_API_URL`];
 				return value ? [[key.toLowerCase(), value.replace(/\/$/, '')]] : [];
 			})
-		)
+		),
+		platformAuthUrls: Object.fromEntries(
+			PLATFORM_KEYS.flatMap((key) => {
+				const value = env[`CHATMAI_${key}_AUTH_URL`];
+				return value ? [[key.toLowerCase(), value.replace(/\/$/, '')]] : [];
+			})
+		),
+		platformApps: apps
 	};
 }

@@ -11,6 +11,7 @@ import type { Queryable } from './db.ts';
 import type { WorkspaceScope } from './scope.ts';
 import { isUuid } from './scope.ts';
 import { assertFetchableUrl, OutboundRefused, publicOnlyLookup } from './outbound.ts';
+import { DomainError } from './errors.ts';
 
 /** Largest image served, in bytes. @default 8 MiB */
 export const MEDIA_MAX_BYTES = 8 * 1024 * 1024;
@@ -21,10 +22,12 @@ const TIMEOUT_MS = 10_000;
 
 export type MediaRefusal = 'not_found' | 'refused_address' | 'unavailable' | 'too_large' | 'unsupported_type';
 
-export class MediaError extends Error {
+const MEDIA_STATUS: Record<MediaRefusal, number> = { not_found: 404, refused_address: 403, unavailable: 502, too_large: 413, unsupported_type: 415 };
+
+export class MediaError extends DomainError<`media_${MediaRefusal}`> {
 	readonly reason: MediaRefusal;
 	constructor(reason: MediaRefusal, message: string) {
-		super(message);
+		super(MEDIA_STATUS[reason], `media_${reason}`, message);
 		this.name = 'MediaError';
 		this.reason = reason;
 	}

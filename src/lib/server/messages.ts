@@ -2,6 +2,7 @@ import type { Queryable } from './db.ts';
 import { AccessDenied, isUuid, type WorkspaceScope } from './scope.ts';
 import type { DeliveryState, MessageDirection, SenderType, WindowAttachment, WindowMessage } from '../conversation-doc.ts';
 import { deliveryErrorView, readDeliveryError, type DeliveryError, type DeliveryErrorCode } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Message history beyond the live document's recent window: keyset pages on (sent_at, id), newest
@@ -43,10 +44,10 @@ export interface ListMessagesOptions {
 }
 
 /** `before` names no message of this conversation. The route answers 400. */
-export class InvalidCursor extends Error {
+export class InvalidCursor extends DomainError<'invalid_cursor'> {
 	readonly reason = 'invalid_cursor' as const;
 	constructor() {
-		super('before must be the id of a message in this conversation');
+		super(400, 'invalid_cursor', 'before must be the id of a message in this conversation');
 	}
 }
 

@@ -2,13 +2,11 @@ import type pg from 'pg';
 import { transaction } from './db.ts';
 import { NOTE_BODY_LIMIT, isUuid, type Note } from '../conversation-doc.ts';
 import type { WorkspaceScope } from './scope.ts';
-import type { LiveDocuments } from './ports.ts';
-import { errorMessage, logger } from './log.ts';
-import { notificationsCreated } from './workspace-feed.ts';
+import { DomainError } from './errors.ts';
 
 /**
- * Internal notes: the one place a note row (and its @mention notifications) is written, for the
- * REST command, the form action and the live document's projection alike. Any role with the
+ * Internal notes: the one place a note row (and its @mention notifications) is written; the notes
+ * command (commands/notes.ts) calls it for REST, the form action and the live document alike. Any role with the
  * `note` permission may write one (supervisors coach); the author is always the scope's user.
  */
 
@@ -16,10 +14,14 @@ import { notificationsCreated } from './workspace-feed.ts';
 export const MENTIONS_LIMIT = 50;
 
 /** Why a note was refused. */
-export class NoteRefused extends Error {
+export class NoteRefused extends DomainError<'invalid_note' | 'not_found'> {
 	readonly reason: 'invalid_note' | 'not_found';
 	constructor(reason: 'invalid_note' | 'not_found') {
-		super(reason === 'not_found' ? 'Conversation not found' : 'A note needs text (at most 10,000 characters) and at most 50 mentions');
+		super(
+			reason === 'not_found' ? 404 : 400,
+			reason,
+			reason === 'not_found' ? 'Conversation not found' : 'A note needs text (at most 10,000 characters) and at most 50 mentions'
+		);
 		this.reason = reason;
 	}
 }
@@ -87,7 +89,6 @@ export async function writeNote(db: pg.Pool, scope: WorkspaceScope, conversation
 		return { createdAt: inserted.rows[0].created_at, mentions };
 	});
 	if (result) {
-		notificationsCreated(scope.workspaceId, result.mentions.filter((m) => m !== scope.userId));
 		return {
 			created: true,
 			note: { id, authorId: scope.userId, authorName: scope.principal.name, body: input.body, mentions: result.mentions, createdAt: result.createdAt.toISOString() }
@@ -109,18 +110,4 @@ export async function readNote(db: pg.Pool, conversationId: string, id: string):
 	const n = rows[0];
 	if (!n) return null;
 	return { id: n.id, authorId: n.author_id ?? '', authorName: n.author_name ?? '', body: n.body, mentions: n.mentions, createdAt: n.created_at.toISOString() };
-}
-
-/**
- * The notes command (REST and form action): writes the note, then shows it in the live document.
- * The row is the note; a mirror that fails is logged and the next load of the document shows it.
- */
-export async function addNote(db: pg.Pool, live: Pick<LiveDocuments, 'appendNote'>, scope: WorkspaceScope, conversationId: string, input: NewNoteInput): Promise<WrittenNote> {
-	const written = await writeNote(db, scope, conversationId, input);
-	try {
-		await live.appendNote(scope.workspaceId, conversationId, written.note, { source: 'system', reason: 'note' });
-	} catch (error) {
-		logger('notes').warn('note_mirror_failed', { conversation_id: conversationId, note_id: written.note.id, error: errorMessage(error) });
-	}
-	return written;
 }

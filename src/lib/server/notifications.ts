@@ -3,15 +3,18 @@ import { isUuid, type WorkspaceScope } from './scope.ts';
 
 /**
  * The signed-in member's notifications in a workspace: @mentions in notes and assignments,
- * written by the collab projection (collab/extensions/projection.ts) when the change is made, and
- * snoozes that ran out on conversations assigned to them (snooze.ts), and their replies that
- * failed in the end (connectors/pipeline/outbox-worker.ts).
+ * written by the conversation commands (commands/notes.ts, commands/assign.ts) when the change is
+ * made, snoozes that ran out on conversations assigned to them (commands/status.ts), connections
+ * their owners must authorize again (connections.ts), and their replies that failed in the end
+ * (connectors/pipeline/outbox-worker.ts). Each is pushed on the workspace feed once committed.
  */
 
 export interface NotificationView {
 	id: string;
-	kind: 'mention' | 'assigned' | 'snooze_ended' | 'send_failed';
+	kind: 'mention' | 'assigned' | 'snooze_ended' | 'connection_reauthorize' | 'send_failed';
 	conversationId: string | null;
+	/** For `connection_reauthorize`: the connection its owner must connect again (the excerpt is its name). */
+	connectionId: string | null;
 	actor: { id: string; name: string } | null;
 	excerpt: string;
 	read: boolean;
@@ -22,7 +25,7 @@ export async function listNotifications(db: Queryable, scope: WorkspaceScope, li
 	scope.require('read');
 	const [items, unread] = await Promise.all([
 		db.query(
-			`select n.id, n.kind, n.conversation_id, n.excerpt, n.read_at, n.created_at, u.id as actor_id, u.name as actor_name
+			`select n.id, n.kind, n.conversation_id, n.connection_id, n.excerpt, n.read_at, n.created_at, u.id as actor_id, u.name as actor_name
 			   from notifications n left join users u on u.id = n.actor_id
 			  where n.workspace_id = $1 and n.user_id = $2
 			  order by n.created_at desc limit $3`,
@@ -35,6 +38,7 @@ export async function listNotifications(db: Queryable, scope: WorkspaceScope, li
 			id: r.id,
 			kind: r.kind,
 			conversationId: r.conversation_id,
+			connectionId: r.connection_id ?? null,
 			actor: r.actor_id ? { id: r.actor_id, name: r.actor_name } : null,
 			excerpt: r.excerpt,
 			read: r.read_at !== null,

@@ -7,6 +7,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { Config } from './env.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Whether a connection may carry its own API host (`apiBaseUrl`): only in test mode, where the
@@ -37,10 +38,10 @@ export function isInternalAddress(address: string): boolean {
 	return true;
 }
 
-export class OutboundRefused extends Error {
+export class OutboundRefused extends DomainError<'internal_address' | 'bad_url'> {
 	readonly reason: 'internal_address' | 'bad_url';
 	constructor(reason: OutboundRefused['reason'], message: string) {
-		super(message);
+		super(400, reason, message);
 		this.name = 'OutboundRefused';
 		this.reason = reason;
 	}

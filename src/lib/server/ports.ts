@@ -4,6 +4,7 @@
  */
 import type { ConversationMeta, DeliveryState, Note, WindowMessage } from '../conversation-doc.ts';
 import type { DeliveryError } from '../delivery-errors.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Who is writing into a live document from the server side. Every server-side change carries one
@@ -69,6 +70,46 @@ export interface LiveDocuments {
 	 * longer holds it. Works whether or not the document is open; resolves once it is stored.
 	 */
 	purge(workspaceId: string, conversationId: string): Promise<void>;
+	/**
+	 * Opens the AI's span in the shared draft, for one streamed answer written with origin
+	 * `{ source: 'ai' }`: every agent watching sees the text arrive, the AI's caret, and the document's
+	 * `ai` state (src/lib/ai-draft-doc.ts). Unlike the other methods this is not a mirror of a row:
+	 * the draft is live state only, and nothing of it is stored elsewhere.
+	 */
+	openAiDraft(workspaceId: string, conversationId: string, options: AiDraftOptions): Promise<AiDraftWriter>;
+}
+
+export interface AiDraftOptions {
+	/** The agent who asked, shown to the others. */
+	requestedBy: { id: string; name: string };
+	/** The platform's longest message: the span stops growing there. */
+	maxLength: number;
+}
+
+/** How an AI draft ended; see `AiDraftWriter.finish`. */
+export type AiDraftOutcome =
+	| { type: 'done' }
+	/** An agent pressed Stop: the text so far stays. */
+	| { type: 'stopped' }
+	/** An agent edited inside the AI's text: it is theirs now. */
+	| { type: 'taken_over' }
+	/** Ollama failed: the text so far stays, marked `interrupted` (or the empty span goes, marked `failed`). */
+	| { type: 'failed'; reason: string };
+
+/** One AI draft being written into a live document. */
+export interface AiDraftWriter {
+	/**
+	 * Aborts with reason `'taken_over'` when an agent edits inside the AI's text or deletes it, or
+	 * `'stopped'` when an agent asks it to stop through the document (on any instance).
+	 */
+	readonly cancelled: AbortSignal;
+	/** Appends a piece of the answer; resolves false once the span is as long as the platform allows. */
+	append(text: string): Promise<boolean>;
+	/**
+	 * Ends the draft: the AI's caret goes, the `ai` state says how it ended. On `done` the text is
+	 * replaced by `finalText(text)` when that differs (quotes, a speaker label, a cut at a sentence end).
+	 */
+	finish(outcome: AiDraftOutcome, finalText?: (text: string) => string): Promise<void>;
 }
 
 /** Messages for one conversation's window, in any order; see `LiveDocuments.appendMessages`. */
@@ -80,10 +121,10 @@ export interface LiveAppend {
 }
 
 /** The conversation does not exist in the workspace a writer named. */
-export class LiveDocumentNotFound extends Error {
+export class LiveDocumentNotFound extends DomainError<'not_found'> {
 	readonly reason = 'not_found' as const;
 	constructor(conversationId: string) {
-		super(`Conversation ${conversationId} not found in this workspace`);
+		super(404, 'not_found', `Conversation ${conversationId} not found in this workspace`);
 	}
 }
 

@@ -43,7 +43,7 @@ export async function pushLatestNotification(db: Queryable, keys: VapidKeys, wor
 	const [subscriptions, latest] = await Promise.all([
 		db.query<{ endpoint: string; p256dh: string; auth: string }>('select endpoint, p256dh, auth from push_subscriptions where user_id = $1', [userId]),
 		db.query(
-			`select n.kind, n.conversation_id, n.excerpt, u.name as actor_name, me.locale
+			`select n.kind, n.conversation_id, n.connection_id, n.excerpt, u.name as actor_name, me.locale
 			   from notifications n join users me on me.id = n.user_id left join users u on u.id = n.actor_id
 			  where n.workspace_id = $1 and n.user_id = $2 and n.read_at is null
 			  order by n.created_at desc limit 1`,
@@ -61,8 +61,15 @@ export async function pushLatestNotification(db: Queryable, keys: VapidKeys, wor
 				? t('alerts.assigned', { name })
 				: n.kind === 'send_failed'
 					? t('alerts.sendFailed')
-					: t('alerts.snoozeEnded');
-	const payload = JSON.stringify({ title, body: (n.excerpt ?? '').slice(0, 140), url: n.conversation_id ? `/w/${workspaceId}/inbox/${n.conversation_id}` : `/w/${workspaceId}/inbox` });
+					: n.kind === 'connection_reauthorize'
+						? t('notifications.connectionReauthorize')
+						: t('alerts.snoozeEnded');
+	const url = n.conversation_id
+		? `/w/${workspaceId}/inbox/${n.conversation_id}`
+		: n.connection_id
+			? `/w/${workspaceId}/settings/connections#connection-${n.connection_id}`
+			: `/w/${workspaceId}/inbox`;
+	const payload = JSON.stringify({ title, body: (n.excerpt ?? '').slice(0, 140), url });
 	let sent = 0;
 	await Promise.all(
 		subscriptions.rows.map(async (s) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Queryable } from './db.ts';
-import type { WorkspaceScope } from './scope.ts';
+import { PERMISSIONS, type WorkspaceScope } from './scope.ts';
+import * as q from './report-queries.ts';
 import { reportGeneration } from './report-freshness.ts';
 
 /**
@@ -122,12 +123,13 @@ function validZone(zone: string | null | undefined): string {
 	}
 }
 
-const seconds = (value: number | string | null): number | null => (value === null ? null : Math.round(Number(value)));
+const seconds = (value: number | string | null | undefined): number | null => (value === null || value === undefined ? null : Math.round(Number(value)));
 const count = (value: number | string | null | undefined): number => Number(value ?? 0);
 
-// A reply that counts: an agent's or the AI's message that did not fail. Uses alias m.
-const REPLY = `m.direction = 'out' and m.sender_type in ('agent', 'ai') and m.delivery_state is distinct from 'failed'`;
-const CUSTOMER = `m.direction = 'in' and m.sender_type = 'customer'`;
+/** Rows of one kind, by key. */
+function byKey<R extends { kind: string; key: string | null }>(rows: R[], kind: R['kind']): Map<string, R> {
+	return new Map(rows.filter((r) => r.kind === kind).map((r) => [r.key ?? '', r]));
+}
 
 export async function overviewReport(db: Queryable, scope: WorkspaceScope, options: ReportOptions = {}): Promise<OverviewReport> {
 	scope.require('read');
@@ -137,176 +139,21 @@ export async function overviewReport(db: Queryable, scope: WorkspaceScope, optio
 
 	const ws = await db.query<{ time_zone: string }>('select time_zone from workspaces where id = $1', [scope.workspaceId]);
 	const timeZone = validZone(ws.rows[0]?.time_zone);
-	// One row per hour of today or per day of the period. The period starts at local midnight
-	// `days - 1` days ago: arithmetic on local wall-clock time, then back to an instant.
-	const { rows: buckets } = await db.query<{ key: string; start: Date }>(
-		`select to_char(b, 'YYYY-MM-DD"T"HH24:MI') as key, b at time zone $2 as start
-		   from generate_series(date_trunc('day', $1::timestamptz at time zone $2) - make_interval(days => $3),
-		                        date_trunc('day', $1::timestamptz at time zone $2) + interval '1 day' - $4::interval,
-		                        $4::interval) as b
-		  order by b`,
-		[now, timeZone, days - 1, `1 ${bucket}`]
-	);
+	const buckets = await q.periodBuckets(db, now, timeZone, days, bucket);
 	const from = buckets[0].start;
-	const base = [scope.workspaceId, from, now];
-	// $1 workspace, $2 from, $3 to, $4 time zone; the local bucket of an instant, as text like the keys above.
-	const local = (column: string) => `to_char(date_trunc('${bucket}', ${column} at time zone $4), 'YYYY-MM-DD"T"HH24:MI')`;
+	const window: q.PeriodParams = [scope.workspaceId, from, now];
 
-	const [totals, messages, resolutions, notes, members, platformRows] = await Promise.all([
-		db.query(
-			`select
-			   (select count(*) from conversations c where c.workspace_id = $1 and c.created_at >= $2 and c.created_at < $3) as new_conversations,
-			   (select count(*) from conversations c where c.workspace_id = $1 and c.status = 'open') as open,
-			   (select count(*) from conversations c where c.workspace_id = $1 and c.status = 'pending') as pending,
-			   (select count(*) from conversations c where c.workspace_id = $1 and c.status = 'snoozed') as snoozed,
-			   (select count(*) from conversations c where c.workspace_id = $1 and c.status = 'open' and c.assignee_id is null) as unassigned_open`,
-			base
-		),
-		// One pass over the period's messages. Of the conversations replied to in it, those whose
-		// first response fell in it: two index lookups each (messages_history_idx), nothing per row.
-		db.query(
-			`with period as materialized (
-			   select m.conversation_id, m.connection_id, m.author_id, m.sent_at, (${CUSTOMER}) as customer, (${REPLY}) as reply
-			     from messages m
-			    where m.workspace_id = $1 and m.sent_at >= $2 and m.sent_at < $3
-			 ), firsts as materialized (
-			   select r.conversation_id, r.connection_id, fr.author_id, fr.sent_at,
-			          extract(epoch from fr.sent_at - fc.sent_at)::float8 as wait
-			     from (select distinct conversation_id, connection_id from period where reply) r
-			     cross join lateral (
-			       select m.sent_at from messages m
-			        where m.conversation_id = r.conversation_id and m.workspace_id = $1 and ${CUSTOMER}
-			        order by m.sent_at, m.id limit 1
-			     ) fc
-			     cross join lateral (
-			       select m.sent_at, m.author_id from messages m
-			        where m.conversation_id = r.conversation_id and m.workspace_id = $1 and ${REPLY} and m.sent_at >= fc.sent_at
-			        order by m.sent_at, m.id limit 1
-			     ) fr
-			    where fr.sent_at >= $2 and fr.sent_at < $3
-			 ), platforms as (
-			   select id, platform from platform_connections where workspace_id = $1
-			 )
-			 select 'all' as kind, null as key, count(*) filter (where customer) as customer, count(*) filter (where reply) as replies,
-			        null::bigint as n, null::float8 as median, null::float8 as p90
-			   from period
-			 union all
-			 select 'bucket', ${local('sent_at')}, count(*) filter (where customer), 0, null, null, null from period group by 2
-			 union all
-			 select 'agent', author_id::text, 0, count(*) filter (where reply), null, null, null from period where author_id is not null group by 2
-			 union all
-			 select 'platform', pc.platform, count(*) filter (where customer), 0, null, null, null
-			   from period p join platforms pc on pc.id = p.connection_id group by 2
-			 union all
-			 select 'first', null, 0, 0, count(*), percentile_cont(0.5) within group (order by wait), percentile_cont(0.9) within group (order by wait)
-			   from firsts
-			 union all
-			 select 'first-bucket', ${local('sent_at')}, 0, 0, count(*), percentile_cont(0.5) within group (order by wait), null from firsts group by 2
-			 union all
-			 select 'first-agent', author_id::text, 0, 0, count(*), percentile_cont(0.5) within group (order by wait), null
-			   from firsts where author_id is not null group by 2
-			 union all
-			 select 'first-platform', pc.platform, 0, 0, count(*), percentile_cont(0.5) within group (order by wait), null
-			   from firsts f join platforms pc on pc.id = f.connection_id group by 2`,
-			[...base, timeZone]
-		),
-		db.query(
-			`with resolved as materialized (
-			   select distinct on (e.conversation_id) e.conversation_id, e.actor_id,
-			          extract(epoch from e.created_at - c.created_at)::float8 as took
-			     from conversation_events e
-			     join conversations c on c.id = e.conversation_id and c.workspace_id = $1
-			    where e.workspace_id = $1 and e.created_at >= $2 and e.created_at < $3
-			      and e.kind = 'status' and e.data ->> 'to' = 'resolved'
-			    order by e.conversation_id, e.created_at desc, e.id desc
-			 )
-			 select 'all' as kind, null as key, count(*) as n, percentile_cont(0.5) within group (order by took) as median from resolved
-			 union all
-			 select 'agent', actor_id::text, count(*), null from resolved where actor_id is not null group by 2`,
-			base
-		),
-		db.query(
-			`select n.author_id::text as key, count(*) as n from notes n
-			  where n.workspace_id = $1 and n.created_at >= $2 and n.created_at < $3 and n.author_id is not null
-			  group by 1`,
-			base
-		),
-		db.query(
-			`select u.id::text as user_id, u.name, m.role, coalesce(o.n, 0) as open_assigned
-			   from memberships m
-			   join users u on u.id = m.user_id
-			   left join (
-			     select c.assignee_id, count(*) as n from conversations c
-			      where c.workspace_id = $1 and c.status = 'open' and c.assignee_id is not null
-			      group by 1
-			   ) o on o.assignee_id = m.user_id
-			  where m.workspace_id = $1`,
-			[scope.workspaceId]
-		),
-		db.query<{ platform: string; conversations: string }>(
-			`select p.platform, coalesce(n.n, 0) as conversations
-			   from (select distinct platform from platform_connections where workspace_id = $1 and status = 'active'
-			         union select distinct c.platform from conversations c where c.workspace_id = $1 and c.created_at >= $2 and c.created_at < $3) p
-			   left join (select c.platform, count(*) as n from conversations c
-			               where c.workspace_id = $1 and c.created_at >= $2 and c.created_at < $3 group by 1) n on n.platform = p.platform`,
-			base
-		)
+	const [t, figures, resolved, notes, members, started] = await Promise.all([
+		q.totals(db, window),
+		q.messageFigures(db, window, timeZone, bucket),
+		q.resolutions(db, window),
+		q.noteCounts(db, window),
+		q.memberLoads(db, scope.workspaceId),
+		q.platformConversations(db, window)
 	]);
-
-	type Keyed = { kind: string; key: string | null; [column: string]: unknown };
-	const pick = (rows: Keyed[], kind: string) => new Map(rows.filter((r) => r.kind === kind).map((r) => [r.key ?? '', r]));
-	const f = {
-		all: pick(messages.rows, 'first').get('')!,
-		bucket: pick(messages.rows, 'first-bucket'),
-		agent: pick(messages.rows, 'first-agent'),
-		platform: pick(messages.rows, 'first-platform')
-	};
-	const m = {
-		all: pick(messages.rows, 'all').get('')!,
-		bucket: pick(messages.rows, 'bucket'),
-		agent: pick(messages.rows, 'agent'),
-		platform: pick(messages.rows, 'platform')
-	};
-	const r = { all: pick(resolutions.rows, 'all').get('')!, agent: pick(resolutions.rows, 'agent') };
-	const noteCounts = new Map(notes.rows.map((row) => [row.key as string, count(row.n)]));
-	const t = totals.rows[0];
-
-	const canReply = new Set(['owner', 'admin', 'agent']);
-	const agents: AgentRow[] = members.rows
-		.map((row) => {
-			const id = row.user_id as string;
-			return {
-				userId: id,
-				name: row.name as string,
-				role: row.role as string,
-				openAssigned: count(row.open_assigned),
-				repliesSent: count(m.agent.get(id)?.replies as string),
-				resolved: count(r.agent.get(id)?.n as string),
-				firstResponseMedianSeconds: seconds((f.agent.get(id)?.median as number | undefined) ?? null),
-				notes: noteCounts.get(id) ?? 0
-			};
-		})
-		.filter((a) => canReply.has(a.role) || a.openAssigned + a.repliesSent + a.resolved + a.notes > 0)
-		.sort((a, b) => b.repliesSent - a.repliesSent || a.name.localeCompare(b.name));
-
-	const started = new Map(platformRows.rows.map((row) => [row.platform, count(row.conversations)]));
-	const platformNames = new Set([...started.keys(), ...m.platform.keys(), ...f.platform.keys()]);
-	const platforms: PlatformRow[] = [...platformNames]
-		.map((platform) => ({
-			platform,
-			conversations: started.get(platform) ?? 0,
-			customerMessages: count(m.platform.get(platform)?.customer as string),
-			firstResponseMedianSeconds: seconds((f.platform.get(platform)?.median as number | undefined) ?? null)
-		}))
-		.sort((a, b) => b.conversations - a.conversations || b.customerMessages - a.customerMessages || a.platform.localeCompare(b.platform));
-
-	// Bucket keys are local wall-clock times; each point also carries its start as an instant.
-	const series: ReportSeriesPoint[] = buckets.map(({ key, start }) => ({
-		start: start.toISOString(),
-		customerMessages: count(m.bucket.get(key)?.customer as string),
-		firstResponses: count(f.bucket.get(key)?.n as string),
-		firstResponseMedianSeconds: seconds((f.bucket.get(key)?.median as number | undefined) ?? null)
-	}));
+	const f = { all: byKey(figures, 'first').get('')!, bucket: byKey(figures, 'first-bucket'), agent: byKey(figures, 'first-agent'), platform: byKey(figures, 'first-platform') };
+	const m = { all: byKey(figures, 'all').get('')!, bucket: byKey(figures, 'bucket'), agent: byKey(figures, 'agent'), platform: byKey(figures, 'platform') };
+	const r = { all: byKey(resolved, 'all').get('')!, agent: byKey(resolved, 'agent') };
 
 	return {
 		period: { key: period, from: from.toISOString(), to: now.toISOString(), timeZone, bucket },
@@ -316,16 +163,63 @@ export async function overviewReport(db: Queryable, scope: WorkspaceScope, optio
 			pending: count(t.pending),
 			snoozed: count(t.snoozed),
 			unassignedOpen: count(t.unassigned_open),
-			resolved: count(r.all.n as string),
-			customerMessages: count(m.all.customer as string),
-			repliesSent: count(m.all.replies as string)
+			resolved: count(r.all.n),
+			customerMessages: count(m.all.customer),
+			repliesSent: count(m.all.replies)
 		},
-		firstResponse: { count: count(f.all.n as string), medianSeconds: seconds(f.all.median as number | null), p90Seconds: seconds(f.all.p90 as number | null) },
-		resolution: { medianSeconds: seconds(r.all.median as number | null) },
-		series,
-		agents,
-		platforms
+		firstResponse: { count: count(f.all.n), medianSeconds: seconds(f.all.median), p90Seconds: seconds(f.all.p90) },
+		resolution: { medianSeconds: seconds(r.all.median) },
+		series: seriesPoints(buckets, m.bucket, f.bucket),
+		agents: agentRows(members, { replies: m.agent, resolved: r.agent, first: f.agent, notes }),
+		platforms: platformRows(started, m.platform, f.platform)
 	};
+}
+
+/** Bucket keys are local wall-clock times; each point also carries its start as an instant. */
+function seriesPoints(buckets: q.BucketRow[], messages: Map<string, q.FigureRow>, firsts: Map<string, q.FigureRow>): ReportSeriesPoint[] {
+	return buckets.map(({ key, start }) => ({
+		start: start.toISOString(),
+		customerMessages: count(messages.get(key)?.customer),
+		firstResponses: count(firsts.get(key)?.n),
+		firstResponseMedianSeconds: seconds(firsts.get(key)?.median)
+	}));
+}
+
+const CAN_REPLY = new Set(PERMISSIONS.converse as readonly string[]);
+
+/** Members who can reply, and anyone else with figures in the period; by replies, then name. */
+function agentRows(
+	members: q.MemberLoadRow[],
+	by: { replies: Map<string, q.FigureRow>; resolved: Map<string, q.ResolutionRow>; first: Map<string, q.FigureRow>; notes: q.NoteCountRow[] }
+): AgentRow[] {
+	const notes = new Map(by.notes.map((row) => [row.key, count(row.n)]));
+	return members
+		.map((row) => ({
+			userId: row.user_id,
+			name: row.name,
+			role: row.role,
+			openAssigned: count(row.open_assigned),
+			repliesSent: count(by.replies.get(row.user_id)?.replies),
+			resolved: count(by.resolved.get(row.user_id)?.n),
+			firstResponseMedianSeconds: seconds(by.first.get(row.user_id)?.median),
+			notes: notes.get(row.user_id) ?? 0
+		}))
+		.filter((a) => CAN_REPLY.has(a.role) || a.openAssigned + a.repliesSent + a.resolved + a.notes > 0)
+		.sort((a, b) => b.repliesSent - a.repliesSent || a.name.localeCompare(b.name));
+}
+
+/** Platforms with an active connection or figures in the period; by conversations, then messages. */
+function platformRows(started: q.PlatformConversationsRow[], messages: Map<string, q.FigureRow>, firsts: Map<string, q.FigureRow>): PlatformRow[] {
+	const conversations = new Map(started.map((row) => [row.platform, count(row.conversations)]));
+	const names = new Set([...conversations.keys(), ...messages.keys(), ...firsts.keys()]);
+	return [...names]
+		.map((platform) => ({
+			platform,
+			conversations: conversations.get(platform) ?? 0,
+			customerMessages: count(messages.get(platform)?.customer),
+			firstResponseMedianSeconds: seconds(firsts.get(platform)?.median)
+		}))
+		.sort((a, b) => b.conversations - a.conversations || b.customerMessages - a.customerMessages || a.platform.localeCompare(b.platform));
 }
 
 /** @default 10 s: less than the dashboard's 15-second refresh, so every refresh sees newer figures. */

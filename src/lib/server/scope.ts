@@ -1,5 +1,6 @@
 import type { Queryable } from './db.ts';
 import type { Principal } from './auth/principal.ts';
+import { DomainError } from './errors.ts';
 
 /**
  * Every access decision about a workspace is made here, and every read or write of workspace data
@@ -30,10 +31,10 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 /** Why access was refused. `not_found` hides whether the workspace exists at all. */
-export class AccessDenied extends Error {
+export class AccessDenied extends DomainError<'not_found' | 'forbidden'> {
 	readonly reason: 'not_found' | 'forbidden';
-	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Forbidden') {
-		super(message);
+	constructor(reason: 'not_found' | 'forbidden', message = reason === 'not_found' ? 'Not found' : 'Your role cannot do this') {
+		super(reason === 'not_found' ? 404 : 403, reason, message);
 		this.reason = reason;
 	}
 }
@@ -80,6 +81,28 @@ export async function scopeFor(db: Queryable, principal: Principal, workspaceId:
 	);
 	if (!rows[0]) throw new AccessDenied('not_found');
 	return makeScope(principal, workspaceId, rows[0].role);
+}
+
+/**
+ * `scopeFor` of several principals in one workspace, in one query (the collab server's reconnect
+ * storms). A principal that is not a member there, or an API token made for another workspace, is
+ * absent.
+ */
+export async function scopesFor(db: Queryable, principals: Principal[], workspaceId: string): Promise<Map<Principal, WorkspaceScope>> {
+	const scopes = new Map<Principal, WorkspaceScope>();
+	if (!isUuid(workspaceId)) return scopes;
+	const allowed = principals.filter((p) => p.kind !== 'api_token' || p.workspaceId === workspaceId);
+	if (!allowed.length) return scopes;
+	const { rows } = await db.query<{ user_id: string; role: Role }>(
+		'select user_id, role from memberships where workspace_id = $1 and user_id = any($2::uuid[])',
+		[workspaceId, [...new Set(allowed.map((p) => p.userId))]]
+	);
+	const roles = new Map(rows.map((row) => [row.user_id, row.role]));
+	for (const principal of allowed) {
+		const role = roles.get(principal.userId);
+		if (role) scopes.set(principal, makeScope(principal, workspaceId, role));
+	}
+	return scopes;
 }
 
 /**

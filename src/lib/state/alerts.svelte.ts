@@ -73,8 +73,15 @@ export class Alerts {
 						? t('alerts.assigned', { name })
 						: n.kind === 'send_failed'
 							? t('alerts.sendFailed')
-							: t('alerts.snoozeEnded');
-			this.raise(title, n.excerpt, n.conversationId ? `${base}/inbox/${n.conversationId}` : `${base}/inbox`);
+							: n.kind === 'connection_reauthorize'
+								? t('notifications.connectionReauthorize')
+								: t('alerts.snoozeEnded');
+			const href = n.conversationId
+				? `${base}/inbox/${n.conversationId}`
+				: n.connectionId
+					? `${base}/settings/connections#connection-${n.connectionId}`
+					: `${base}/inbox`;
+			this.raise(title, n.excerpt, href);
 		}
 	}
 

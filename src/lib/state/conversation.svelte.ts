@@ -1,6 +1,7 @@
 import { createContext } from 'svelte';
 import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { RECONNECT } from '$lib/collab-reconnect';
 import {
 	addLabel,
 	addNote,
@@ -20,6 +21,7 @@ import {
 	type Note,
 	type PresenceUser
 } from '$lib/conversation-doc';
+import { AI_FIELD, dismissAiDraft, markAiDraftStale, readAiDraft, requestAiStop, type AiDraftStatus } from '$lib/ai-draft-doc';
 import type { HistoryMessage, MessagePage } from '$lib/server/messages';
 import type { ApiClient } from '$lib/components/inbox/api';
 
@@ -72,6 +74,8 @@ export class LiveConversation {
 	/** The shared draft as plain text, as it would be sent (the composer counts it against the platform's limits). */
 	draftBody = $state('');
 	peers: Peer[] = $state([]);
+	/** Whether the AI is writing into the draft, or stopped before finishing (the document's `ai` map). */
+	aiDraft: AiDraftStatus = $state({ state: 'idle', byName: null, reason: null, at: null });
 
 	/** Older messages from REST, oldest first. */
 	history: HistoryMessage[] = $state([]);
@@ -126,7 +130,10 @@ export class LiveConversation {
 		watch(shared.messages, readWindow);
 		watch(shared.delivery, readWindow);
 		watch(shared.draft, readDraft, true);
+		const readAi = () => (this.aiDraft = readAiDraft(this.doc));
+		watch(this.doc.getMap(AI_FIELD), readAi);
 		const read = () => {
+			readAi();
 			readMetaPart();
 			readLabelsPart();
 			readNotesPart();
@@ -135,8 +142,8 @@ export class LiveConversation {
 		};
 		read();
 
-		// Reconnect quickly: agents notice a 30 s back-off (the provider's default) as lost work.
-		this.#socket = new HocuspocusProviderWebsocket({ url, maxDelay: 4000 });
+		// Back quickly when alone, spread out when a restart brings every tab back at once.
+		this.#socket = new HocuspocusProviderWebsocket({ url, ...RECONNECT });
 		this.provider = new HocuspocusProvider({
 			websocketProvider: this.#socket,
 			name: conversationDocName(this.id),
@@ -230,6 +237,25 @@ export class LiveConversation {
 
 	addNote(body: string, mentions: string[], author: { id: string; name: string }): void {
 		if (!this.readOnly) addNote(this.doc, { body, mentions, authorId: author.id, authorName: author.name });
+	}
+
+	/** Closes the notice of an AI draft that stopped before finishing. */
+	dismissAiDraft(): void {
+		if (!this.readOnly) dismissAiDraft(this.doc);
+	}
+
+	/**
+	 * Stops the AI writing the draft (the server holding the stream sees it in the document). When
+	 * no server answers within `staleMs` (its process died mid-stream), the text is marked
+	 * interrupted instead.
+	 */
+	stopAiDraft(staleMs = 5000): void {
+		if (this.readOnly || this.aiDraft.state !== 'writing') return;
+		const at = this.aiDraft.at;
+		requestAiStop(this.doc);
+		setTimeout(() => {
+			if (at && !this.readOnly && this.provider) markAiDraftStale(this.doc, at);
+		}, staleMs);
 	}
 
 	/** The draft as the text that will be sent. */

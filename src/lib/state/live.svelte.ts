@@ -1,6 +1,7 @@
 import { createContext } from 'svelte';
 import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { RECONNECT } from '$lib/collab-reconnect';
 import type { ApiClient } from '$lib/components/inbox/api';
 import { parseFeedMessage, workspaceFeedName, type FeedMessage } from '$lib/live-feed';
 import type { PresenceUser } from '$lib/conversation-doc';
@@ -51,7 +52,8 @@ export class LiveFeed {
 	/** Opens the channel; returns the close function (for an $effect's cleanup). */
 	start(): () => void {
 		const url = this.#url ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/collab`;
-		this.#socket = new HocuspocusProviderWebsocket({ url, maxDelay: 4000 });
+		// The same back-off as the conversation documents' sockets: quick alone, spread out in a storm.
+		this.#socket = new HocuspocusProviderWebsocket({ url, ...RECONNECT });
 		this.#provider = new HocuspocusProvider({
 			websocketProvider: this.#socket,
 			name: workspaceFeedName(this.workspaceId),

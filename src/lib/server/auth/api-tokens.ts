@@ -1,6 +1,7 @@
 import { randomToken, sha256Hex } from '../crypto.ts';
 import type { Queryable } from '../db.ts';
 import { accessChanged } from '../access-changes.ts';
+import { DomainError } from '../errors.ts';
 
 /** Personal API tokens: `cm_<secret>`, shown once, only the SHA-256 stored. */
 export const API_TOKEN_PREFIX = 'cm_';
@@ -27,10 +28,10 @@ export function isApiToken(token: string): boolean {
 	return token.startsWith(API_TOKEN_PREFIX);
 }
 
-export class TokenRefused extends Error {
+export class TokenRefused extends DomainError<'outlives_parent' | 'parent_gone'> {
 	readonly reason: 'outlives_parent' | 'parent_gone';
 	constructor(reason: TokenRefused['reason'], message: string) {
-		super(message);
+		super(reason === 'parent_gone' ? 401 : 400, reason, message);
 		this.name = 'TokenRefused';
 		this.reason = reason;
 	}

@@ -106,6 +106,26 @@ export async function sessionById(db: Queryable, id: string): Promise<ValidatedS
 	};
 }
 
+/** `sessionById` for many ids in one query (the collab server's reconnect storms); a session gone or expired is absent. */
+export async function sessionsById(db: Queryable, ids: string[]): Promise<Map<string, ValidatedSession>> {
+	const { rows } = await db.query(
+		`select s.id, s.user_id, s.workspace_id, s.expires_at, u.email, u.name, u.locale
+		   from sessions s join users u on u.id = s.user_id
+		  where s.id = any($1::text[]) and s.expires_at > now()`,
+		[ids]
+	);
+	return new Map(
+		rows.map((row) => [
+			row.id as string,
+			{
+				session: { id: row.id, userId: row.user_id, workspaceId: row.workspace_id, expiresAt: row.expires_at },
+				user: { id: row.user_id, email: row.email, name: row.name, locale: row.locale },
+				refreshed: false
+			}
+		])
+	);
+}
+
 /**
  * Ends a session. Live document connections opened with it are closed (the access change is
  * announced; call this outside a transaction, or just before its commit).

@@ -1,10 +1,11 @@
 import type { Queryable } from '../db.ts';
 import { hit, reset } from '../rate-limit.ts';
+import { DomainError } from '../errors.ts';
 
-export class RateLimited extends Error {
+export class RateLimited extends DomainError<'rate_limited'> {
 	readonly retryAfterSeconds: number;
 	constructor(retryAfterSeconds: number) {
-		super('rate_limited');
+		super(429, 'rate_limited', 'Too many attempts. Try again later.', { headers: { 'retry-after': String(retryAfterSeconds) } });
 		this.retryAfterSeconds = retryAfterSeconds;
 	}
 }

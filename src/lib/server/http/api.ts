@@ -1,8 +1,7 @@
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { ZodError, type ZodType } from 'zod';
-import { AccessDenied, defaultScope, scopeFor, type Permission, type WorkspaceScope } from '../scope.ts';
-import { AccountError } from '../accounts.ts';
-import { RateLimited } from '../auth/throttle.ts';
+import { defaultScope, scopeFor, type Permission, type WorkspaceScope } from '../scope.ts';
+import { DomainError, errorBody, isDomainError } from '../errors.ts';
 import { isDatabaseUnavailable } from '../db.ts';
 import { services } from '../services.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -11,60 +10,29 @@ import { BodyTooLarge, findNul, readBody } from './request.ts';
 
 const log = logger('api');
 
-/** An error with the HTTP status and stable code the API answers with. */
-export class ApiError extends Error {
-	readonly status: number;
-	readonly code: string;
-	readonly details?: unknown;
+/** A refusal made by the HTTP layer itself (bad body, no credentials): a DomainError like the services' own. */
+export class ApiError extends DomainError {
 	constructor(status: number, code: string, message: string, details?: unknown) {
-		super(message);
-		this.status = status;
-		this.code = code;
-		this.details = details;
+		super(status, code, message, { details });
 	}
 }
 
-const accountStatus: Record<AccountError['reason'], [number, string]> = {
-	email_taken: [409, 'An account with this e-mail already exists'],
-	invalid_credentials: [401, 'Wrong e-mail or password'],
-	invitation_invalid: [404, 'This invitation has expired, was revoked or was already used'],
-	invitation_email_mismatch: [403, 'This invitation is for another e-mail address'],
-	email_unverified: [403, 'Confirm your e-mail address first (see the link we sent you)'],
-	link_invalid: [400, 'This link has expired or was already used'],
-	last_owner: [409, 'A workspace needs at least one owner'],
-	not_allowed: [403, 'Your role cannot do this'],
-	already_member: [409, 'You are already a member of this workspace']
-};
+export { errorBody };
 
-export function errorBody(code: string, message: string, details?: unknown) {
-	return { error: { code, message, ...(details ? { details } : {}) } };
-}
-
-/** Turns any error into the API's JSON error answer. */
+/**
+ * Turns any error into the API's JSON error answer: every DomainError, from whichever copy of
+ * src/lib threw it (src/lib/server/errors.ts), by its own status and code; anything else is a 500.
+ */
 export function toErrorResponse(error: unknown, path: string): Response {
-	if (error instanceof ApiError) {
+	if (isDomainError(error)) {
+		const headers = new Headers(error.headers);
 		// A 413 leaves the rest of the body unread: close the connection rather than reuse it.
-		const headers = error.status === 413 ? { connection: 'close' } : undefined;
+		if (error.status === 413) headers.set('connection', 'close');
 		return json(errorBody(error.code, error.message, error.details), { status: error.status, headers });
 	}
 	if (error instanceof ZodError) {
 		const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 		return json(errorBody('invalid_input', 'Some fields are not valid', details), { status: 400 });
-	}
-	if (error instanceof AccessDenied) {
-		return error.reason === 'not_found'
-			? json(errorBody('not_found', 'Not found'), { status: 404 })
-			: json(errorBody('forbidden', 'Your role cannot do this'), { status: 403 });
-	}
-	if (error instanceof AccountError) {
-		const [status, message] = accountStatus[error.reason];
-		return json(errorBody(error.reason, message), { status });
-	}
-	if (error instanceof RateLimited) {
-		return json(errorBody('rate_limited', 'Too many attempts. Try again later.'), {
-			status: 429,
-			headers: { 'retry-after': String(error.retryAfterSeconds) }
-		});
 	}
 	if (isDatabaseUnavailable(error)) {
 		log.warn('database_unavailable', { path });

@@ -1,4 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
+import { DomainError } from '../errors.ts';
 
 /** The client address, as adapter-node reports it (honours ADDRESS_HEADER behind a proxy). */
 export function clientIp(event: Pick<RequestEvent, 'getClientAddress'>): string | undefined {
@@ -15,10 +16,10 @@ export function isSecure(url: URL): boolean {
 }
 
 /** A body over its limit: the caller answers 413. */
-export class BodyTooLarge extends Error {
+export class BodyTooLarge extends DomainError<'payload_too_large'> {
 	readonly limit: number;
 	constructor(limit: number) {
-		super(`The body is larger than ${limit} bytes`);
+		super(413, 'payload_too_large', `The body is larger than ${limit} bytes`, { headers: { connection: 'close' } });
 		this.limit = limit;
 	}
 }

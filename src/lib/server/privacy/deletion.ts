@@ -8,6 +8,7 @@ import { disconnectConnection, type ConnectionContext } from '../connections.ts'
 import { AccountError } from '../accounts.ts';
 import { scopeFor, type WorkspaceScope } from '../scope.ts';
 import { errorMessage, logger } from '../log.ts';
+import { DomainError } from '../errors.ts';
 
 /**
  * Deleting a workspace and deleting an account (privacy policy §5 and §7: "Upon account deletion,
@@ -26,12 +27,14 @@ const log = logger('privacy');
 /** Purges that are still pending this long after the request are logged as errors. */
 export const PURGE_DEADLINE_DAYS = 30;
 
-export class DeletionError extends Error {
+const DELETION_REFUSAL_STATUS = { name_mismatch: 400, sole_owner: 409, session_required: 403, not_requested: 409 } as const;
+
+export class DeletionError extends DomainError<keyof typeof DELETION_REFUSAL_STATUS> {
 	readonly reason: 'name_mismatch' | 'sole_owner' | 'session_required' | 'not_requested';
 	/** For `sole_owner`: the workspaces that other members would be left in without an owner. */
 	readonly workspaces: { id: string; name: string }[];
 	constructor(reason: DeletionError['reason'], message: string, workspaces: { id: string; name: string }[] = []) {
-		super(message);
+		super(DELETION_REFUSAL_STATUS[reason], reason, message, workspaces.length ? { details: { workspaces } } : {});
 		this.name = 'DeletionError';
 		this.reason = reason;
 		this.workspaces = workspaces;

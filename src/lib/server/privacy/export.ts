@@ -54,7 +54,7 @@ const SECTIONS: Section[] = [
 	{
 		name: 'contacts',
 		key: 'ct.id',
-		columns: `ct.id, ct.display_name as "displayName", ct.avatar_url as "avatarUrl", ct.created_at as "createdAt", ct.updated_at as "updatedAt",
+		columns: `ct.id, ct.display_name as "displayName", ct.custom_name as "customName", ct.phone, ct.address, ct.note, ct.avatar_url as "avatarUrl", ct.created_at as "createdAt", ct.updated_at as "updatedAt",
 			coalesce((select json_agg(json_build_object('id', i.id, 'connectionId', i.connection_id, 'platform', i.platform,
 				'externalId', i.external_id, 'profile', i.profile, 'createdAt', i.created_at) order by i.created_at)
 				from contact_identities i where i.contact_id = ct.id), '[]') as identities`,

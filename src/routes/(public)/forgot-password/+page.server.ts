@@ -1,10 +1,10 @@
 import type { Actions } from './$types';
 import { email } from '$lib/server/accounts';
-import { RateLimited } from '$lib/server/auth/throttle';
+import { refusedWith } from '$lib/server/errors';
 import { requestPasswordReset } from '$lib/server/password-reset';
 import { clientIp } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
-import { failure, text } from '../../form';
+import { failure, refused, text } from '../../form';
 
 export const actions: Actions = {
 	/** The same answer whether or not the address has an account. */
@@ -15,8 +15,8 @@ export const actions: Actions = {
 		try {
 			await requestPasswordReset(services().db, mailContext(event.url.origin), address, clientIp(event));
 		} catch (error) {
-			if (error instanceof RateLimited) return failure(429, values, 'form.error.rateLimited');
-			throw error;
+			if (refusedWith(error, 'rate_limited')) return failure(429, values, 'form.error.rateLimited');
+			return refused(error, values);
 		}
 		return { ...values, sent: true };
 	}

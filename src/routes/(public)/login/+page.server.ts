@@ -2,15 +2,15 @@ import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { logIn, loginInput } from '$lib/server/accounts';
 import { createSession, invalidateSession } from '$lib/server/auth/session';
-import { loginSucceeded, RateLimited, throttleLogin } from '$lib/server/auth/throttle';
+import { loginSucceeded, throttleLogin } from '$lib/server/auth/throttle';
 import { setSessionCookie } from '$lib/server/http/cookies';
 import { clientIp, isSecure } from '$lib/server/http/request';
 import { defaultScope } from '$lib/server/scope';
 import { services } from '$lib/server/services';
-import { AccountError } from '$lib/server/accounts';
+import { refusedWith } from '$lib/server/errors';
 import { fieldErrors } from '$lib/i18n';
 import { safeRedirect } from '../../redirect';
-import { failure, text } from '../../form';
+import { accountRefusal, failure, refused, text } from '../../form';
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirect(url.searchParams.get('redirectTo'));
@@ -38,9 +38,9 @@ export const actions: Actions = {
 			await throttleLogin(db, ip, parsed.data.email, config.loginLimitPerIp);
 			user = await logIn(db, parsed.data, ip);
 		} catch (error) {
-			if (error instanceof RateLimited) return failure(429, values, 'form.error.rateLimited');
-			if (error instanceof AccountError) return failure(400, values, 'login.error.credentials');
-			throw error;
+			if (refusedWith(error, 'rate_limited')) return failure(429, values, 'form.error.rateLimited');
+			if (accountRefusal(error)) return failure(400, values, 'login.error.credentials');
+			return refused(error, values);
 		}
 		await loginSucceeded(db, parsed.data.email);
 

@@ -1,14 +1,15 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError, peekInvitation, signUp, signupInput } from '$lib/server/accounts';
+import { peekInvitation, signUp, signupInput } from '$lib/server/accounts';
 import { createSession, invalidateSession } from '$lib/server/auth/session';
-import { RateLimited, throttleSignup } from '$lib/server/auth/throttle';
+import { throttleSignup } from '$lib/server/auth/throttle';
+import { refusedWith } from '$lib/server/errors';
 import { setSessionCookie } from '$lib/server/http/cookies';
 import { clientIp, isSecure } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
 import { fieldErrors } from '$lib/i18n';
 import { safeRedirect } from '../../redirect';
-import { failure, text } from '../../form';
+import { accountRefusal, failure, refused, text } from '../../form';
 
 const usableToken = (token: string) => token.length >= 20 && token.length <= 100;
 
@@ -60,14 +61,14 @@ export const actions: Actions = {
 			await throttleSignup(db, ip, config.signupLimitPerHour);
 			created = await signUp(db, parsed.data, ip, mailContext(event.url.origin));
 		} catch (error) {
-			if (error instanceof RateLimited) return failure(429, values, 'form.error.rateLimited');
-			if (error instanceof AccountError && error.reason === 'invitation_invalid') return failure(400, values, 'signup.error.invitation');
-			if (error instanceof AccountError && error.reason === 'invitation_email_mismatch') {
+			if (refusedWith(error, 'rate_limited')) return failure(429, values, 'form.error.rateLimited');
+			if (refusedWith(error, 'invitation_invalid')) return failure(400, values, 'signup.error.invitation');
+			if (refusedWith(error, 'invitation_email_mismatch')) {
 				return failure(400, values, 'invite.error.emailMismatch', { email: 'invite.error.emailMismatch' });
 			}
 			// One message for every other refusal, so the form does not tell who has an account.
-			if (error instanceof AccountError) return failure(400, values, 'signup.error.failed');
-			throw error;
+			if (accountRefusal(error)) return failure(400, values, 'signup.error.failed');
+			return refused(error, values);
 		}
 
 		const incoming = event.locals.principal;

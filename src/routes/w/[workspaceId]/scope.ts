@@ -1,5 +1,6 @@
 import { error, redirect, type RequestEvent } from '@sveltejs/kit';
-import { AccessDenied, scopeFor, type WorkspaceScope } from '$lib/server/scope';
+import { scopeFor, type WorkspaceScope } from '$lib/server/scope';
+import { refusedWith } from '$lib/server/errors';
 import { services } from '$lib/server/services';
 import { loginUrl } from '../../redirect';
 
@@ -24,7 +25,7 @@ export async function workspaceScope(event: Event): Promise<WorkspaceScope> {
 	try {
 		return await scopeFor(services().db, principal, event.params.workspaceId);
 	} catch (cause) {
-		if (cause instanceof AccessDenied) error(404, { message: 'Not found', code: 'not_found' });
+		if (refusedWith(cause, 'not_found', 'forbidden')) error(404, { message: 'Not found', code: 'not_found' });
 		throw cause;
 	}
 }

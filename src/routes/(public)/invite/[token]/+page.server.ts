@@ -1,12 +1,12 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { acceptInvitation, AccountError, isEmailVerified, peekInvitation } from '$lib/server/accounts';
+import { acceptInvitation, isEmailVerified, peekInvitation } from '$lib/server/accounts';
 import { setSessionWorkspace } from '$lib/server/auth/session';
 import { sendVerification } from '$lib/server/email-verification';
 import { clientIp } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
 import { accountErrorMessage } from '$lib/i18n';
-import { failure } from '../../../form';
+import { accountRefusal, failure, refused } from '../../../form';
 import { loginUrl } from '../../../redirect';
 
 const usable = (token: string) => token.length >= 20 && token.length <= 100;
@@ -38,8 +38,9 @@ export const actions: Actions = {
 		try {
 			workspaceId = await acceptInvitation(db, event.params.token, { id: principal.userId }, clientIp(event));
 		} catch (error) {
-			if (error instanceof AccountError) return failure(400, {}, accountErrorMessage[error.reason]);
-			throw error;
+			const reason = accountRefusal(error);
+			if (reason) return failure(400, {}, accountErrorMessage[reason]);
+			return refused(error, {});
 		}
 		await setSessionWorkspace(db, principal.credentialId, workspaceId);
 		redirect(303, `/w/${workspaceId}/inbox`);

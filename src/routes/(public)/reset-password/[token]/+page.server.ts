@@ -1,12 +1,11 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError } from '$lib/server/accounts';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '$lib/server/auth/password';
 import { clearSessionCookie } from '$lib/server/http/cookies';
 import { clientIp, isSecure } from '$lib/server/http/request';
 import { peekPasswordReset, resetPassword } from '$lib/server/password-reset';
 import { services } from '$lib/server/services';
-import { failure, text } from '../../../form';
+import { accountRefusal, failure, refused, text } from '../../../form';
 
 export const load: PageServerLoad = async ({ params }) => ({ valid: await peekPasswordReset(services().db, params.token) });
 
@@ -22,8 +21,8 @@ export const actions: Actions = {
 		try {
 			await resetPassword(services().db, event.params.token, next, clientIp(event));
 		} catch (error) {
-			if (error instanceof AccountError) return failure(400, none, 'reset.invalid.body');
-			throw error;
+			if (accountRefusal(error)) return failure(400, none, 'reset.invalid.body');
+			return refused(error, none);
 		}
 		// Every session of the account ended, this browser's too.
 		clearSessionCookie(event.cookies, isSecure(event.url));

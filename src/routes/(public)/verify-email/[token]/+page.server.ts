@@ -1,11 +1,10 @@
 import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError } from '$lib/server/accounts';
 import { setSessionWorkspace } from '$lib/server/auth/session';
 import { peekVerification, verifyEmail } from '$lib/server/email-verification';
 import { clientIp } from '$lib/server/http/request';
 import { services } from '$lib/server/services';
-import { failure } from '../../../form';
+import { accountRefusal, failure, refused } from '../../../form';
 
 /** The link opens a page with one button (a mail scanner's GET changes nothing). */
 export const load: PageServerLoad = async ({ params }) => ({ pending: await peekVerification(services().db, params.token) });
@@ -17,8 +16,8 @@ export const actions: Actions = {
 		try {
 			result = await verifyEmail(db, event.params.token, clientIp(event));
 		} catch (error) {
-			if (error instanceof AccountError) return failure(400, {}, 'verify.invalid.body');
-			throw error;
+			if (accountRefusal(error)) return failure(400, {}, 'verify.invalid.body');
+			return refused(error, {});
 		}
 		const principal = event.locals.principal;
 		const mine = principal?.kind === 'session' && principal.userId === result.userId;

@@ -5,7 +5,7 @@ import { clientIp, isSecure } from '$lib/server/http/request';
 import { loginSucceeded, throttleLogin } from '$lib/server/auth/throttle';
 import { deleteAccount } from '$lib/server/privacy/deletion';
 import { purgeSoon } from '$lib/server/privacy/jobs';
-import { asApiError, deletionContext } from '$lib/server/privacy/http';
+import { deletionContext } from '$lib/server/privacy/http';
 
 const deleteInput = z.object({ password: z.string().min(1).max(256) });
 
@@ -16,7 +16,7 @@ export const DELETE = api(async (event) => {
 	const ctx = deletionContext(event);
 	// A wrong password here is a guess like a failed login: the same limits apply.
 	await throttleLogin(ctx.db, clientIp(event), principal.email);
-	const { closedWorkspaces } = await deleteAccount(ctx, principal, password).catch(asApiError);
+	const { closedWorkspaces } = await deleteAccount(ctx, principal, password);
 	purgeSoon(ctx.db, closedWorkspaces);
 	clearSessionCookie(event.cookies, isSecure(event.url));
 	return { ok: true, deletedWorkspaces: closedWorkspaces };

@@ -1,6 +1,5 @@
 import { json } from '@sveltejs/kit';
 import { api, readJson, requireScope } from '$lib/server/http/api';
-import { platformError } from '$lib/server/http/platform-errors';
 import { clientIp } from '$lib/server/http/request';
 import { connectionInput, createConnection, listConnections } from '$lib/server/connections';
 import { services } from '$lib/server/services';
@@ -17,10 +16,6 @@ export const POST = api(async (event) => {
 	const scope = await requireScope(event, 'manageWorkspace');
 	const input = await readJson(event, connectionInput);
 	const { db, keyRing, platforms, config } = services();
-	try {
-		const connection = await createConnection({ db, keyRing, platforms, config, origin: config.origin ?? event.url.origin, ip: clientIp(event) }, scope, input);
-		return json({ connection }, { status: 201 });
-	} catch (error) {
-		throw platformError(error);
-	}
+	const connection = await createConnection({ db, keyRing, platforms, config, origin: config.origin ?? event.url.origin, ip: clientIp(event) }, scope, input);
+	return json({ connection }, { status: 201 });
 });

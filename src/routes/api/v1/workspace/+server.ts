@@ -5,7 +5,7 @@ import { clientIp } from '$lib/server/http/request';
 import { getWorkspaceSettings, updateWorkspaceSettings, workspaceSettingsInput } from '$lib/server/privacy/settings';
 import { requestWorkspaceDeletion, PURGE_DEADLINE_DAYS } from '$lib/server/privacy/deletion';
 import { purgeSoon } from '$lib/server/privacy/jobs';
-import { asApiError, deletionContext } from '$lib/server/privacy/http';
+import { deletionContext } from '$lib/server/privacy/http';
 import { services } from '$lib/server/services';
 
 export const GET = api(async (event) => {
@@ -25,7 +25,7 @@ export const DELETE = api(async (event) => {
 	const scope = await requireScope(event, 'ownWorkspace');
 	const { confirmName } = await readJson(event, z.object({ confirmName: z.string().max(200) }));
 	const ctx = deletionContext(event);
-	await requestWorkspaceDeletion(ctx, scope, confirmName).catch(asApiError);
+	await requestWorkspaceDeletion(ctx, scope, confirmName);
 	purgeSoon(ctx.db, [scope.workspaceId]);
 	const purgeBy = new Date(Date.now() + PURGE_DEADLINE_DAYS * 86_400_000).toISOString();
 	return json({ ok: true, workspaceId: scope.workspaceId, purgeBy }, { status: 202 });

@@ -1,12 +1,20 @@
 import { api, requireScope } from '$lib/server/http/api';
-import { explainUnavailable } from '$lib/server/ai/ollama';
-import { ollamaFor } from '$lib/server/ai/assistant';
+import { modelFor } from '$lib/server/ai/assistant';
+import { explainUnavailable, modelHealth } from '$lib/server/ai/model';
 import { services } from '$lib/server/services';
 
-/** Whether AI drafts can work now: `{ available, model, reason?, message? }`. Any member may ask. */
+/**
+ * Whether AI drafts can work now for this workspace: `{ available, model, reachable, present, size,
+ * parameterSize, pullCommand, reason?, message? }`. Any member may ask.
+ */
 export const GET = api(async (event) => {
-	await requireScope(event, 'read');
-	const ollama = ollamaFor(services().config);
-	const status = await ollama.status();
-	return status.reason ? { ...status, message: explainUnavailable(status.reason, ollama.host, ollama.model) } : status;
+	const scope = await requireScope(event, 'read');
+	const { db, config } = services();
+	const health = await modelHealth(await modelFor(db, config, scope.workspaceId));
+	const { host: _host, ...shown } = health;
+	return {
+		available: !health.reason,
+		...shown,
+		...(health.reason ? { message: explainUnavailable(health.reason, health.host, health.model) } : {})
+	};
 });

@@ -1,5 +1,5 @@
-import { api, ApiError, requireScope } from '$lib/server/http/api';
-import { changesCursor, InvalidListCursor, listConversationChanges } from '$lib/server/conversations';
+import { api, requireScope } from '$lib/server/http/api';
+import { changesCursor, listConversationChanges } from '$lib/server/conversations';
 import { services } from '$lib/server/services';
 
 /**
@@ -12,10 +12,5 @@ export const GET = api(async (event) => {
 	const { db } = services();
 	const since = event.url.searchParams.get('since');
 	if (!since) return { items: [], cursor: await changesCursor(db, scope), more: false };
-	try {
-		return await listConversationChanges(db, scope, since);
-	} catch (error) {
-		if (error instanceof InvalidListCursor) throw new ApiError(400, 'invalid_cursor', 'The cursor is not valid');
-		throw error;
-	}
+	return listConversationChanges(db, scope, since);
 });

@@ -1,8 +1,8 @@
 import type { Actions, PageServerLoad } from './$types';
-import { CannedError, cannedInput, createCanned, deleteCanned, listCanned, updateCanned } from '$lib/server/canned';
-import { AccessDenied } from '$lib/server/scope';
+import { cannedInput, createCanned, deleteCanned, listCanned, updateCanned } from '$lib/server/canned';
+import { refusedWith } from '$lib/server/errors';
 import { services } from '$lib/server/services';
-import { failure, text } from '../../../../form';
+import { failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
 export const load: PageServerLoad = async (event) => {
@@ -29,9 +29,9 @@ async function save(event: Parameters<Actions[string]>[0], mode: 'create' | 'upd
 		if (mode === 'create') await createCanned(db, scope, parsed.data);
 		else await updateCanned(db, scope, values.id, parsed.data);
 	} catch (error) {
-		if (error instanceof CannedError) return failure(409, values, 'inbox.canned.error.taken', { shortcut: 'inbox.canned.error.taken' });
-		if (error instanceof AccessDenied) return failure(404, values, 'form.error.notFound');
-		throw error;
+		if (refusedWith(error, 'shortcut_taken')) return failure(409, values, 'inbox.canned.error.taken', { shortcut: 'inbox.canned.error.taken' });
+		if (refusedWith(error, 'not_found', 'forbidden')) return failure(404, values, 'form.error.notFound');
+		return refused(error, values);
 	}
 	return { form: mode, success: mode === 'create' ? ('inbox.canned.created' as const) : ('inbox.canned.updated' as const) };
 }
@@ -46,8 +46,8 @@ export const actions: Actions = {
 		try {
 			await deleteCanned(services().db, scope, id);
 		} catch (error) {
-			if (error instanceof AccessDenied) return failure(404, { form: 'delete' as const }, 'form.error.notFound');
-			throw error;
+			if (refusedWith(error, 'not_found', 'forbidden')) return failure(404, { form: 'delete' as const }, 'form.error.notFound');
+			return refused(error, { form: 'delete' as const });
 		}
 		return { form: 'delete' as const, success: 'inbox.canned.deleted' as const };
 	}

@@ -1,11 +1,12 @@
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError, changeRole, createInvitation, invitationUrl, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
+import { changeRole, createInvitation, invitationUrl, inviteInput, listInvitations, listMembers, removeMember, revokeInvitation } from '$lib/server/accounts';
 import { audit } from '$lib/server/audit';
 import { clientIp } from '$lib/server/http/request';
-import { AccessDenied, isUuid, PERMISSIONS, ROLES, type Permission, type Role } from '$lib/server/scope';
+import { isUuid, PERMISSIONS, ROLES, type Permission, type Role } from '$lib/server/scope';
 import { mailContext, services } from '$lib/server/services';
+import { refusedWith } from '$lib/server/errors';
 import { accountErrorMessage, type MessageKey, type PlainKey } from '$lib/i18n';
-import { failure, text } from '../../../../form';
+import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
 /**
@@ -31,14 +32,16 @@ export const load: PageServerLoad = async (event) => {
 
 /** What each refusal of the members service shows. */
 function refusal(error: unknown): PlainKey | null {
-	if (error instanceof AccountError) return accountErrorMessage[error.reason];
-	if (error instanceof AccessDenied) return error.reason === 'forbidden' ? 'form.error.forbidden' : 'form.error.notFound';
+	const reason = accountRefusal(error);
+	if (reason) return accountErrorMessage[reason];
+	if (refusedWith(error, 'forbidden')) return 'form.error.forbidden';
+	if (refusedWith(error, 'not_found')) return 'form.error.notFound';
 	return null;
 }
 
 function refusalStatus(error: unknown): number {
-	if (error instanceof AccessDenied && error.reason === 'not_found') return 404;
-	if (error instanceof AccountError && error.reason === 'last_owner') return 409;
+	if (refusedWith(error, 'not_found')) return 404;
+	if (refusedWith(error, 'last_owner')) return 409;
 	return 403;
 }
 
@@ -64,7 +67,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), values, key);
-			throw error;
+			return refused(error, values);
 		}
 	},
 
@@ -78,7 +81,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		// The service does not log revocations; role changes, removals and invitations it logs itself.
 		await audit(db, { workspaceId: scope.workspaceId, actorId: scope.userId, action: 'member.invitation_revoked', targetType: 'invitation', targetId: id, ip: clientIp(event) });
@@ -96,7 +99,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		return done('members.roleChanged');
 	},
@@ -110,7 +113,7 @@ export const actions: Actions = {
 		} catch (error) {
 			const key = refusal(error);
 			if (key) return failure(refusalStatus(error), membersForm, key);
-			throw error;
+			return refused(error, membersForm);
 		}
 		return done('members.removed');
 	}

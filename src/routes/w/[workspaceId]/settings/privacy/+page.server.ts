@@ -1,18 +1,18 @@
 import { redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError } from '$lib/server/accounts';
-import { RateLimited, throttleLogin } from '$lib/server/auth/throttle';
+import { throttleLogin } from '$lib/server/auth/throttle';
+import { refusedWith } from '$lib/server/errors';
 import { clearSessionCookie } from '$lib/server/http/cookies';
 import { clientIp, isSecure } from '$lib/server/http/request';
 import { readAuditLog, type AuditLogPage } from '$lib/server/privacy/audit-log';
-import { deleteAccount, DeletionError, requestWorkspaceDeletion } from '$lib/server/privacy/deletion';
+import { deleteAccount, requestWorkspaceDeletion } from '$lib/server/privacy/deletion';
 import { deletionContext } from '$lib/server/privacy/http';
 import { purgeSoon } from '$lib/server/privacy/jobs';
 import { MAX_RETENTION_DAYS } from '$lib/server/privacy/retention';
 import { getWorkspaceSettings, updateWorkspaceSettings } from '$lib/server/privacy/settings';
 import { services } from '$lib/server/services';
-import { failure, text } from '../../../../form';
+import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 
 export const load: PageServerLoad = async (event) => {
@@ -52,8 +52,8 @@ export const actions: Actions = {
 		try {
 			await requestWorkspaceDeletion(ctx, scope, values.confirmName);
 		} catch (error) {
-			if (error instanceof DeletionError) return failure(400, values, 'form.error.invalid', { confirmName: 'privacy.error.nameMismatch' });
-			throw error;
+			if (refusedWith(error, 'name_mismatch')) return failure(400, values, 'form.error.invalid', { confirmName: 'privacy.error.nameMismatch' });
+			return refused(error, values);
 		}
 		purgeSoon(ctx.db, [scope.workspaceId]);
 		redirect(303, '/');
@@ -71,12 +71,13 @@ export const actions: Actions = {
 			await throttleLogin(ctx.db, clientIp(event), principal.email);
 			closed = (await deleteAccount(ctx, principal, password)).closedWorkspaces;
 		} catch (error) {
-			if (error instanceof RateLimited) return failure(429, values, 'form.error.rateLimited');
-			if (error instanceof AccountError) return failure(400, values, 'form.error.invalid', { password: 'privacy.error.password' });
-			if (error instanceof DeletionError && error.reason === 'sole_owner') {
-				return failure(409, { ...values, workspaces: error.workspaces.map((w) => w.name) }, 'privacy.error.soleOwner');
+			if (refusedWith(error, 'rate_limited')) return failure(429, values, 'form.error.rateLimited');
+			if (accountRefusal(error)) return failure(400, values, 'form.error.invalid', { password: 'privacy.error.password' });
+			if (refusedWith(error, 'sole_owner')) {
+				const { workspaces } = error.details as { workspaces: { name: string }[] };
+				return failure(409, { ...values, workspaces: workspaces.map((w) => w.name) }, 'privacy.error.soleOwner');
 			}
-			throw error;
+			return refused(error, values);
 		}
 		purgeSoon(ctx.db, closed);
 		clearSessionCookie(event.cookies, isSecure(event.url));

@@ -1,12 +1,13 @@
 import type { Actions, PageServerLoad } from './$types';
-import { AccountError, changePassword, isEmailVerified } from '$lib/server/accounts';
+import { changePassword, isEmailVerified } from '$lib/server/accounts';
 import { sendVerification } from '$lib/server/email-verification';
 import { invalidateUserSessions } from '$lib/server/auth/session';
-import { loginSucceeded, RateLimited, throttleLogin } from '$lib/server/auth/throttle';
+import { loginSucceeded, throttleLogin } from '$lib/server/auth/throttle';
+import { refusedWith } from '$lib/server/errors';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '$lib/server/auth/password';
 import { clientIp } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
-import { failure, text } from '../../../../form';
+import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 import { getAlertSettings, setAlertSettings } from '$lib/server/alerts';
 
@@ -54,9 +55,9 @@ export const actions: Actions = {
 			await throttleLogin(db, clientIp(event), principal.email);
 			await changePassword(db, principal.userId, current, next);
 		} catch (error) {
-			if (error instanceof RateLimited) return failure(429, none, 'form.error.rateLimited');
-			if (error instanceof AccountError) return failure(400, none, 'form.error.invalid', { current: 'profile.password.error.current' });
-			throw error;
+			if (refusedWith(error, 'rate_limited')) return failure(429, none, 'form.error.rateLimited');
+			if (accountRefusal(error)) return failure(400, none, 'form.error.invalid', { current: 'profile.password.error.current' });
+			return refused(error, none);
 		}
 		await loginSucceeded(db, principal.email);
 		await invalidateUserSessions(db, principal.userId, principal.credentialId);

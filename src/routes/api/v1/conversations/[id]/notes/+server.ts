@@ -1,10 +1,10 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import { api, ApiError, readJson, requireScope } from '$lib/server/http/api';
+import { api, readJson } from '$lib/server/http/api';
+import { commandDeps, requireActor, runCommand } from '$lib/server/http/commands';
 import { NOTE_BODY_LIMIT } from '$lib/conversation-doc';
-import { MENTIONS_LIMIT, NoteRefused, addNote } from '$lib/server/notes';
-import { isUuid } from '$lib/server/scope';
-import { services } from '$lib/server/services';
+import { MENTIONS_LIMIT } from '$lib/server/notes';
+import { addNote } from '$lib/server/commands';
 
 const noteBody = z.object({
 	body: z.string().trim().min(1).max(NOTE_BODY_LIMIT),
@@ -18,18 +18,8 @@ const noteBody = z.object({
  * live document shows it; the same id again answers 200 with the stored note.
  */
 export const POST = api(async (event) => {
-	const scope = await requireScope(event, 'note');
-	const id = event.params.id!;
-	if (!isUuid(id)) throw new ApiError(404, 'not_found', 'Conversation not found');
+	const actor = await requireActor(event, 'note');
 	const input = await readJson(event, noteBody);
-	const { db, live } = services();
-	try {
-		const { note, created } = await addNote(db, live, scope, id, input);
-		return json({ note }, { status: created ? 201 : 200 });
-	} catch (error) {
-		if (error instanceof NoteRefused) {
-			throw error.reason === 'not_found' ? new ApiError(404, 'not_found', 'Conversation not found') : new ApiError(400, 'invalid_note', error.message);
-		}
-		throw error;
-	}
+	const { note, created } = await runCommand(() => addNote(commandDeps(), actor, event.params.id!, input));
+	return json({ note }, { status: created ? 201 : 200 });
 });

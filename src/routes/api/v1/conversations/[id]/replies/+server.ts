@@ -1,7 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { api, ApiError, readJson, requireScope } from '$lib/server/http/api';
-import { platformError } from '$lib/server/http/platform-errors';
 import { isUuid } from '$lib/server/scope';
 import { services } from '$lib/server/services';
 
@@ -28,10 +27,6 @@ export const POST = api(async (event) => {
 	if (header && input.idempotencyKey && header.trim() !== input.idempotencyKey) {
 		throw new ApiError(400, 'idempotency_key_mismatch', 'The Idempotency-Key header and the idempotencyKey field differ');
 	}
-	try {
-		const reply = await services().platforms.createReply(scope, id, { body: input.body, idempotencyKey: key.data });
-		return json({ reply }, { status: reply.created ? 202 : 200 });
-	} catch (error) {
-		throw platformError(error);
-	}
+	const reply = await services().platforms.createReply(scope, id, { body: input.body, idempotencyKey: key.data });
+	return json({ reply }, { status: reply.created ? 202 : 200 });
 });

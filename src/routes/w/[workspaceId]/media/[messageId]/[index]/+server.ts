@@ -1,11 +1,10 @@
 import { json } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
-import { fetchMedia, mediaUrl, MediaError, type MediaRefusal } from '$lib/server/media';
+import { fetchMedia, mediaUrl, MediaError } from '$lib/server/media';
 import { connectionApiUrlsAllowed } from '$lib/server/outbound';
 import { services } from '$lib/server/services';
 import { workspaceScope } from '../../../scope';
 
-const STATUS: Record<MediaRefusal, number> = { not_found: 404, refused_address: 403, unavailable: 502, too_large: 413, unsupported_type: 415 };
 
 /**
  * Image `index` of a message, fetched by the server for a member of this workspace (the inbox's
@@ -27,7 +26,7 @@ export const GET: RequestHandler = async (event) => {
 			}
 		});
 	} catch (error) {
-		if (error instanceof MediaError) return json({ error: { code: `media_${error.reason}`, message: error.message } }, { status: STATUS[error.reason] });
+		if (error instanceof MediaError) return json({ error: { code: error.code, message: error.message } }, { status: error.status });
 		throw error;
 	}
 };

@@ -1,6 +1,5 @@
 import { json } from '@sveltejs/kit';
 import { api, ApiError, requireScope } from '$lib/server/http/api';
-import { platformError } from '$lib/server/http/platform-errors';
 import { isUuid } from '$lib/server/scope';
 import { services } from '$lib/server/services';
 
@@ -13,9 +12,5 @@ export const POST = api(async (event) => {
 	const scope = await requireScope(event, 'converse');
 	const { id, messageId } = event.params;
 	if (!id || !messageId || !isUuid(id) || !isUuid(messageId)) throw new ApiError(404, 'not_found', 'Message not found');
-	try {
-		return json({ reply: await services().platforms.retry(scope, id, messageId) }, { status: 202 });
-	} catch (error) {
-		throw platformError(error);
-	}
+	return json({ reply: await services().platforms.retry(scope, id, messageId) }, { status: 202 });
 });
