@@ -116,6 +116,26 @@ describe('the workspace feed', () => {
 		disconnect(mentioned, author);
 	});
 
+	it("pushes the row of a REST command's change to every member, and the assignment to the assignee only", async () => {
+		const fx: Fixture = await createFixture(db);
+		const assignee = listen(two.url, fx.workspaceId, fx.agentB.token);
+		const watcher = listen(two.url, fx.workspaceId, fx.supervisor.token);
+		expect(await assignee.ready).toBe(true);
+		expect(await watcher.ready).toBe(true);
+		const rest = new ApiClient(app.url);
+		rest.bearer = fx.agentA.token;
+		const headers = { 'x-workspace-id': fx.workspaceId };
+		const status = await rest.request('POST', `/api/v1/conversations/${fx.conversationId}/status`, { status: 'pending' }, headers);
+		expect(status.status, status.text).toBe(200);
+		await waitFor(() => watcher.rows().some((r) => r.id === fx.conversationId && r.status === 'pending'), 'the pending row');
+		const assigned = await rest.request('POST', `/api/v1/conversations/${fx.conversationId}/assign`, { assigneeId: fx.agentB.userId }, headers);
+		expect(assigned.status, assigned.text).toBe(200);
+		await waitFor(() => watcher.rows().some((r) => r.id === fx.conversationId && r.assignee?.id === fx.agentB.userId), 'the assigned row');
+		await waitFor(() => assignee.messages.some((m) => m.type === 'notification'), 'the assignment at the assignee');
+		expect(watcher.messages.filter((m) => m.type === 'notification')).toEqual([]);
+		disconnect(assignee, watcher);
+	});
+
 	it('tells the author of a reply the platform refused, and marks its row for the failed filter', async () => {
 		const member = listen(two.url, owner.workspaceId, owner.token);
 		expect(await member.ready).toBe(true);
