@@ -1,23 +1,7 @@
 import type { Document, Hocuspocus } from '@hocuspocus/server';
 import type { Queryable } from '../src/lib/server/db.ts';
-import {
-	DELIVERY_STATES,
-	WINDOW_SIZE,
-	clearDraft,
-	conversationDoc,
-	conversationDocName,
-	insertIntoWindow,
-	insertManyIntoWindow,
-	isStatus,
-	isValidLabel,
-	removeFromDocument,
-	sameNote,
-	setDeliveries,
-	setDelivery,
-	type DeliveryState,
-	type Note,
-	type WindowMessage
-} from '../src/lib/conversation-doc.ts';
+import { DELIVERY_STATES, WINDOW_SIZE, conversationDoc, conversationDocName, isStatus, isValidLabel, type DeliveryState, type Note, type WindowMessage } from '../src/lib/conversation-doc.ts';
+import { clearDraft, insertIntoWindow, insertManyIntoWindow, removeFromDocument, sameNote, setDeliveries, setDelivery } from '../src/lib/server/live-window.ts';
 import {
 	LiveDocumentNotFound,
 	type LiveAppend,

@@ -2,17 +2,8 @@ import type * as Y from 'yjs';
 import { windowMessageFromRow, type MessageRow } from '../src/lib/server/messages.ts';
 import type { Queryable } from '../src/lib/server/db.ts';
 import { readDeliveryError } from '../src/lib/delivery-errors.ts';
-import {
-	WINDOW_SIZE,
-	NOTES_LIMIT,
-	conversationDoc,
-	isUuid,
-	readMeta,
-	reconcileWindow,
-	type Delivery,
-	type Note,
-	type WindowMessage
-} from '../src/lib/conversation-doc.ts';
+import { WINDOW_SIZE, NOTES_LIMIT, conversationDoc, isUuid, readMeta, type Delivery, type Note, type WindowMessage } from '../src/lib/conversation-doc.ts';
+import { reconcileWindow } from '../src/lib/server/live-window.ts';
 
 /**
  * Brings a loaded document in line with PostgreSQL, the source of truth: the recent messages

@@ -1,7 +1,8 @@
 import type { Document } from '@hocuspocus/server';
 import type * as Y from 'yjs';
 import type pg from 'pg';
-import { conversationDoc, isUuid, sameNote, sameWindowEntry, type Note } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, isUuid, type Note } from '../../src/lib/conversation-doc.ts';
+import { sameNote, sameWindowEntry } from '../../src/lib/server/live-window.ts';
 import { serverOrigin, type AgentContext } from '../context.ts';
 import { loadWindowMessages, type ConversationSnapshot } from '../window.ts';
 

@@ -2,7 +2,8 @@ import type { Document, Extension, afterLoadDocumentPayload } from '@hocuspocus/
 import type * as Y from 'yjs';
 import type pg from 'pg';
 import { isDatabaseUnavailable } from '../../src/lib/server/db.ts';
-import { WINDOW_SIZE, conversationDoc, isUuid, parseConversationDocName, sameNote, type Note } from '../../src/lib/conversation-doc.ts';
+import { WINDOW_SIZE, conversationDoc, isUuid, parseConversationDocName, type Note } from '../../src/lib/conversation-doc.ts';
+import { sameNote } from '../../src/lib/server/live-window.ts';
 import { NoteRefused } from '../../src/lib/server/notes.ts';
 import { AccessDenied } from '../../src/lib/server/scope.ts';
 import {

@@ -3,7 +3,8 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
 import { connect, disconnect, sharedServer, startServer, waitFor } from './helpers.ts';
-import { addLabel, conversationDoc, draftText, readLabels } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readLabels } from '../../src/lib/conversation-doc.ts';
+import { addLabel } from '../../src/lib/conversation-edits.ts';
 import { inspectFrame } from '../../collab/frames.ts';
 import { seededRandom } from '../helpers/random.ts';
 

@@ -3,7 +3,8 @@ import * as Y from 'yjs';
 import type pg from 'pg';
 import { testPool } from '../helpers/db.ts';
 import { connect, createFixture, disconnect, startServer, waitFor } from './helpers.ts';
-import { addNote, conversationDoc, draftText, readNotes } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readNotes } from '../../src/lib/conversation-doc.ts';
+import { addNote } from '../../src/lib/conversation-edits.ts';
 
 const db = testPool();
 afterAll(() => db.end());

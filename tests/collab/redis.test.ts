@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { testPool } from '../helpers/db.ts';
 import { connect, createFixture, disconnect, startServer, waitFor, type Fixture, type TestServer } from './helpers.ts';
-import { addNote, conversationDoc, draftText, readMessages, readNotes } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readMessages, readNotes } from '../../src/lib/conversation-doc.ts';
+import { addNote } from '../../src/lib/conversation-edits.ts';
 
 const db = testPool();
 const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

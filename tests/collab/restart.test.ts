@@ -4,7 +4,8 @@ import * as Y from 'yjs';
 import { HocuspocusProvider } from '@hocuspocus/provider';
 import { testDatabaseUrl, testPool } from '../helpers/db.ts';
 import { createFixture, insertMessages, waitFor, type Fixture } from './helpers.ts';
-import { addLabel, addNote, conversationDoc, conversationDocName, readMessages, setStatus } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, conversationDocName, readMessages } from '../../src/lib/conversation-doc.ts';
+import { addLabel, addNote, setStatus } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Issue 18: a document keeps its identity across a restart of the server process. Agents stay

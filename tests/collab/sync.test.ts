@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connect, disconnect, sharedServer, waitFor } from './helpers.ts';
-import { addLabel, addNote, conversationDoc, draftText, readLabels, readMeta, readNotes, setAssignee, setStatus } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readLabels, readMeta, readNotes } from '../../src/lib/conversation-doc.ts';
+import { addLabel, addNote, setAssignee, setStatus } from '../../src/lib/conversation-edits.ts';
 
 const shared = sharedServer();
 const { db } = shared;

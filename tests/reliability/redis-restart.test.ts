@@ -3,7 +3,8 @@ import * as Y from 'yjs';
 import { testPool } from '../helpers/db.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { connect, createFixture, disconnect, startServer, waitFor, type Fixture, type TestServer } from '../collab/helpers.ts';
-import { addNote, conversationDoc, draftText, readNotes } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readNotes } from '../../src/lib/conversation-doc.ts';
+import { addNote } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Issue 11 reliability battery: Redis goes away and comes back under two instances. The real

@@ -6,7 +6,8 @@ import { Client } from '../helpers/app.ts';
 import { testDatabaseUrl, testPool, uniqueEmail } from '../helpers/db.ts';
 import { seedConversation } from '../helpers/seed.ts';
 import { waitFor } from '../pipeline/harness.ts';
-import { addLabel, addNote, conversationDoc, conversationDocName, draftText, readNotes, setStatus } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, conversationDocName, draftText, readNotes } from '../../src/lib/conversation-doc.ts';
+import { addLabel, addNote, setStatus } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Issue 11 reliability battery: the real server process gets SIGTERM while two agents' edits are

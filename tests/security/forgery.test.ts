@@ -5,7 +5,8 @@ import * as Y from 'yjs';
 import { createCollab, type CollabOptions } from '../../collab/index.ts';
 import { testPool } from '../helpers/db.ts';
 import { connect, createFixture, disconnect, insertMessages, startServer, waitFor, type Fixture, type TestServer } from '../collab/helpers.ts';
-import { addNote, conversationDoc, conversationDocName, readMessages, readNotes, type WindowMessage } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, conversationDocName, readMessages, readNotes, type WindowMessage } from '../../src/lib/conversation-doc.ts';
+import { addNote } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Server-owned parts of a live document (messages, delivery states, stored notes) are

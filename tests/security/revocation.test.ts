@@ -10,7 +10,8 @@ import { createApiToken } from '../../src/lib/server/auth/api-tokens.ts';
 import { hashPassword } from '../../src/lib/server/auth/password.ts';
 import { provideAccessChanges, clearAccessChanges } from '../../src/lib/server/access-changes.ts';
 import { accessPublisher } from '../../collab/access.ts';
-import { addLabel, addNote, conversationDoc, conversationDocName, readMessages } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, conversationDocName, readMessages } from '../../src/lib/conversation-doc.ts';
+import { addLabel, addNote } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Taking access away reaches sockets that are already open (issue 11, item 1): after each change

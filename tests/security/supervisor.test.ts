@@ -4,7 +4,8 @@ import type { RunningApp } from '../../server/app.ts';
 import { Client, startTestApp } from '../helpers/app.ts';
 import { testPool } from '../helpers/db.ts';
 import { connect, createFixture, disconnect, waitFor, type Client as DocClient, type Fixture } from '../collab/helpers.ts';
-import { conversationDoc, draftText, readMeta, readNotes, setStatus } from '../../src/lib/conversation-doc.ts';
+import { conversationDoc, draftText, readMeta, readNotes } from '../../src/lib/conversation-doc.ts';
+import { setStatus } from '../../src/lib/conversation-edits.ts';
 
 /**
  * Supervisors coach: they write internal notes and @mention members through the notes command

@@ -2,25 +2,8 @@ import { createContext } from 'svelte';
 import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { RECONNECT } from '$lib/collab-reconnect';
-import {
-	addLabel,
-	addNote,
-	conversationDoc,
-	conversationDocName,
-	draftText,
-	readLabels,
-	readMessages,
-	readMeta,
-	readNotes,
-	removeLabel,
-	setAssignee,
-	setStatus,
-	type ConversationMeta,
-	type ConversationStatus,
-	type LiveMessage,
-	type Note,
-	type PresenceUser
-} from '$lib/conversation-doc';
+import { conversationDoc, conversationDocName, draftText, readLabels, readMessages, readMeta, readNotes, type ConversationMeta, type ConversationStatus, type LiveMessage, type Note, type PresenceUser } from '$lib/conversation-doc';
+import { addLabel, addNote, removeLabel, setAssignee, setStatus } from '$lib/conversation-edits';
 import { AI_FIELD, dismissAiDraft, markAiDraftStale, readAiDraft, requestAiStop, type AiDraftStatus } from '$lib/ai-draft-doc';
 import type { HistoryMessage, MessagePage } from '$lib/server/messages';
 import type { ApiClient } from '$lib/components/inbox/api';

@@ -1,7 +1,8 @@
 import * as Y from 'yjs';
 import type { Queryable } from '../db.ts';
 import type { LiveDocuments } from '../ports.ts';
-import { conversationDoc, conversationDocName, isUuid, removeFromDocument } from '../../conversation-doc.ts';
+import { conversationDoc, conversationDocName, isUuid } from '../../conversation-doc.ts';
+import { removeFromDocument } from '../live-window.ts';
 import { errorMessage, logger } from '../log.ts';
 
 /**
