@@ -14,6 +14,7 @@ import { ResyncingRedis } from './extensions/redis-resync.ts';
 import { LiveDocumentWriter } from './live-documents.ts';
 import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
+import { OnlineRegistry } from './extensions/online.ts';
 import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
@@ -62,6 +63,8 @@ export interface Collab {
 	hocuspocus: Hocuspocus;
 	/** The server-side writer (the LiveDocuments port). */
 	live: LiveDocuments;
+	/** Who holds an open connection on this instance, per workspace (the OnlineAgents port, for routing). */
+	online: OnlineRegistry;
 	/** Re-checks open connections when access is taken away (the AccessChanges port). */
 	access: AccessChanges;
 	/** Call for every HTTP upgrade request whose path is `/collab`. */
@@ -77,6 +80,7 @@ const log = logger('collab');
 export function createCollab(options: CollabOptions): Collab {
 	let closing = false;
 	const projection = new Projection({ db: options.db, windowSize: options.windowSize });
+	const online = new OnlineRegistry();
 	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
 	const extensions: Extension[] = [
 		access,
@@ -85,6 +89,7 @@ export function createCollab(options: CollabOptions): Collab {
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,
 		new Presence(),
+		online,
 		new Limits({ maxDocumentBytes: options.maxDocumentBytes })
 	];
 	if (options.redisUrl) extensions.unshift(redisExtension(options));
@@ -137,6 +142,7 @@ export function createCollab(options: CollabOptions): Collab {
 	return {
 		hocuspocus,
 		live,
+		online,
 		access,
 		handleUpgrade: upgrade.handleUpgrade,
 		flush,

@@ -16,6 +16,7 @@ import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
+import { routeAll, type OnlineAgents } from '../../src/lib/server/routing.ts';
 import { connectionApiUrlsAllowed } from '../../src/lib/server/outbound.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 import { WebhookCounters } from './webhook-counters.ts';
@@ -41,6 +42,8 @@ export interface PipelineOptions {
 	outbox?: Pick<OutboxWorkerOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'maxAttempts' | 'leaseMs'>;
 	/** @default 2 */
 	pollingIntervalSeconds?: number;
+	/** Who is online, for auto-assignment; without it nobody is, and routing assigns nothing. */
+	presence?: OnlineAgents;
 }
 
 export interface Pipeline {
@@ -61,6 +64,7 @@ export interface Pipeline {
 
 export function createPipeline(options: PipelineOptions): Pipeline {
 	const { db, keyRing, live, connectors } = options;
+	const presence: OnlineAgents = options.presence ?? { online: () => new Set() };
 	const embedded = options.databaseKind === 'embedded';
 	const endpoints: PlatformEndpoints = {
 		origin: options.config.origin,
@@ -163,7 +167,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 						outbox.wake();
 						await outbox.idle();
 					},
-					sweep
+					sweep,
+					routing: async () => {
+						await routeAll({ db, live }, presence);
+					}
 				}
 			});
 			try {

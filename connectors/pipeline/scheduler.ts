@@ -10,7 +10,9 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
  *   job each), sent after work is committed so an idle instance helps a busy one drain;
  * - `chatmai.sweep`, scheduled every minute: wakes both workers, replays unmirrored messages and
  *   reopens conversations whose snooze has ended, so events left by a crashed instance, retries
- *   that came due and snoozes that ran out are picked up by any survivor.
+ *   that came due and snoozes that ran out are picked up by any survivor;
+ * - `chatmai.routing`, scheduled every minute (policy `singleton`: one round at a time across
+ *   instances): auto-assignment for the workspaces that have it on (src/lib/server/routing.ts).
  *
  * The work itself lives in `inbound_events` and `outbox` rows claimed with SKIP LOCKED; the jobs
  * only wake. Losing a job loses nothing.
@@ -18,12 +20,14 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 const log = logger('pipeline');
 
-export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep' } as const;
+export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep', routing: 'chatmai.routing' } as const;
 
 export interface SchedulerHandlers {
 	ingest(): Promise<void>;
 	outbox(): Promise<void>;
 	sweep(): Promise<void>;
+	/** One auto-assignment round. */
+	routing(): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -33,6 +37,8 @@ export interface SchedulerOptions {
 	pollingIntervalSeconds?: number;
 	/** Cron of the sweep. @default every minute */
 	sweepCron?: string;
+	/** Cron of the routing round. @default every minute */
+	routingCron?: string;
 }
 
 export class Scheduler {
@@ -62,11 +68,14 @@ export class Scheduler {
 		}
 		await this.#boss.createQueue(QUEUES.sweep, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
 		await this.#boss.schedule(QUEUES.sweep, this.#options.sweepCron ?? '* * * * *');
+		await this.#boss.createQueue(QUEUES.routing, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
+		await this.#boss.schedule(QUEUES.routing, this.#options.routingCron ?? '* * * * *');
 		const polling = { pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 2 };
 		const { handlers } = this.#options;
 		await this.#boss.work(QUEUES.ingest, polling, () => handlers.ingest());
 		await this.#boss.work(QUEUES.outbox, polling, () => handlers.outbox());
 		await this.#boss.work(QUEUES.sweep, polling, () => handlers.sweep());
+		await this.#boss.work(QUEUES.routing, polling, () => handlers.routing());
 	}
 
 	/** Asks any instance to drain `queue`; at most once a second per instance, and never fails the caller. */
