@@ -9,13 +9,26 @@ import { clientIp } from '$lib/server/http/request';
 import { mailContext, services } from '$lib/server/services';
 import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
+import { isAway, setAway } from '$lib/server/routing';
 
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
-	return { emailVerified: await isEmailVerified(services().db, scope.userId) };
+	return {
+		emailVerified: await isEmailVerified(services().db, scope.userId),
+		away: await isAway(services().db, scope),
+		canConverse: scope.can('converse')
+	};
 };
 
 export const actions: Actions = {
+	/** Pauses automatic assignment to this member in this workspace ("away"), or ends the pause. */
+	away: async (event) => {
+		const scope = await workspaceScope(event);
+		const data = await event.request.formData();
+		await setAway(services().db, scope, text(data, 'away') === 'true');
+		return { awaySaved: true };
+	},
+
 	/** Mails a new verification link to the account's address. */
 	resendVerification: async (event) => {
 		const scope = await workspaceScope(event);
