@@ -162,6 +162,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 					ingest: async () => {
 						ingest.wake();
 						await ingest.idle();
+						// New conversations may be waiting for auto-assignment.
+						scheduler?.nudge('routing');
 					},
 					outbox: async () => {
 						outbox.wake();

@@ -11,8 +11,9 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
  * - `chatmai.sweep`, scheduled every minute: wakes both workers, replays unmirrored messages and
  *   reopens conversations whose snooze has ended, so events left by a crashed instance, retries
  *   that came due and snoozes that ran out are picked up by any survivor;
- * - `chatmai.routing`, scheduled every minute (policy `singleton`: one round at a time across
- *   instances): auto-assignment for the workspaces that have it on (src/lib/server/routing.ts).
+ * - `chatmai.routing`, scheduled every minute and nudged after each ingest drain (policy
+ *   `stately`: one round running and one waiting at most, across instances): auto-assignment for the workspaces that
+ *   have it on (src/lib/server/routing.ts), so a new conversation is routed within seconds.
  *
  * The work itself lives in `inbound_events` and `outbox` rows claimed with SKIP LOCKED; the jobs
  * only wake. Losing a job loses nothing.
@@ -68,7 +69,7 @@ export class Scheduler {
 		}
 		await this.#boss.createQueue(QUEUES.sweep, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
 		await this.#boss.schedule(QUEUES.sweep, this.#options.sweepCron ?? '* * * * *');
-		await this.#boss.createQueue(QUEUES.routing, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
+		await this.#boss.createQueue(QUEUES.routing, { policy: 'stately', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
 		await this.#boss.schedule(QUEUES.routing, this.#options.routingCron ?? '* * * * *');
 		const polling = { pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 2 };
 		const { handlers } = this.#options;
@@ -78,8 +79,8 @@ export class Scheduler {
 		await this.#boss.work(QUEUES.routing, polling, () => handlers.routing());
 	}
 
-	/** Asks any instance to drain `queue`; at most once a second per instance, and never fails the caller. */
-	nudge(queue: 'ingest' | 'outbox'): void {
+	/** Asks any instance to drain `queue` (or run a routing round); at most once a second per instance, and never fails the caller. */
+	nudge(queue: 'ingest' | 'outbox' | 'routing'): void {
 		if (!this.#started) return;
 		const now = Date.now();
 		if (now - (this.#lastSent[queue] ?? 0) < 1_000) return;
