@@ -34,6 +34,7 @@ test('a Messenger conversation shows when its reply window closes, and Due soon 
 		await page.getByTestId('list-sort').selectOption('due');
 		const first = page.getByTestId('conversation-row').first();
 		await expect(first.getByTestId('row-clock')).toBeVisible();
+		await page.screenshot({ path: 'test-results/inbox-due-soon.png' });
 
 		const api = await shop.rest('GET', '/api/v1/conversations?sort=due&limit=100');
 		expect(api.status).toBe(200);
@@ -60,6 +61,8 @@ test('an owner turns on round-robin and a new conversation goes to the agent who
 		await owner.page.getByTestId('routing-mode-round_robin').check();
 		await owner.page.getByTestId('routing-submit').click();
 		await expect(owner.page.getByTestId('routing-saved')).toBeVisible();
+		await owner.page.getByTestId('hours-form').scrollIntoViewIfNeeded();
+		await owner.page.screenshot({ path: 'test-results/routing-settings.png' });
 
 		const members = (await shop.rest('GET', '/api/v1/routing')).json.members as { userId: string; name: string }[];
 		const somchai = members.find((m) => m.name === 'Somchai')!;
