@@ -7,6 +7,9 @@ import { scopeFor, type WorkspaceScope } from '../../src/lib/server/scope.ts';
 import type { Principal } from '../../src/lib/server/auth/principal.ts';
 import type { CommandDeps } from '../../src/lib/server/commands/actor.ts';
 import type { LiveMetaPatch } from '../../src/lib/server/ports.ts';
+import { createSession } from '../../src/lib/server/auth/session.ts';
+import type { RunningApp } from '../../server/app.ts';
+import { Client, startTestApp } from '../helpers/app.ts';
 
 /**
  * Auto-assignment against the real PostgreSQL: who gets what, in which order, and what the
@@ -184,5 +187,43 @@ describe('auto-assignment', () => {
 		expect(await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-14T12:00:00+07:00'))).toEqual([]);
 		await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-11T09:00:00+07:00'));
 		expect(await assigneeOf(id)).toBe(s.agents[0]);
+	});
+});
+
+describe('the routing API', () => {
+	let app: RunningApp | undefined;
+	afterAll(async () => {
+		await app?.close();
+	});
+
+	it('lets owners turn it on and set capacity and hours, lets anyone pause themselves, and refuses an agent the settings', async () => {
+		app = await startTestApp({ CHATMAI_WORKERS: 'false' });
+		const s = await shop(1);
+		const headers = { 'x-workspace-id': s.ws.workspaceId };
+		const owner = new Client(app.url);
+		owner.bearer = (await createSession(db, s.ws.userId, s.ws.workspaceId)).token;
+		const agent = new Client(app.url);
+		agent.bearer = (await createSession(db, s.agents[0], s.ws.workspaceId)).token;
+
+		const fresh = await agent.get('/api/v1/routing', headers);
+		expect(fresh.status).toBe(200);
+		expect(fresh.json.settings).toEqual({ mode: 'off', reofferMinutes: null, businessHoursOnly: false });
+
+		const on = { mode: 'least_loaded', reofferMinutes: 15, businessHoursOnly: true };
+		expect((await agent.request('PUT', '/api/v1/routing', on, headers)).status).toBe(403);
+		expect((await owner.request('PUT', '/api/v1/routing', { ...on, mode: 'fastest' }, headers)).status).toBe(400);
+		expect((await owner.request('PUT', '/api/v1/routing', on, headers)).json).toEqual({ settings: on });
+
+		expect((await owner.request('PUT', `/api/v1/routing/capacity/${s.agents[0]}`, { maxOpenConversations: 5 }, headers)).status).toBe(200);
+		expect((await owner.request('PUT', `/api/v1/routing/capacity/${s.agents[0]}`, { maxOpenConversations: 0 }, headers)).status).toBe(400);
+		const hours = [{ weekday: 1, opens: '09:00', closes: '18:00' }];
+		expect((await owner.request('PUT', '/api/v1/routing/hours', hours, headers)).json).toEqual({ hours });
+		expect((await owner.request('PUT', '/api/v1/routing/hours', [{ weekday: 1, opens: '18:00', closes: '09:00' }], headers)).status).toBe(400);
+
+		expect((await agent.request('PUT', '/api/v1/me/away', { away: true }, headers)).json).toEqual({ away: true });
+		const after = await owner.get('/api/v1/routing', headers);
+		expect(after.json.settings).toEqual(on);
+		expect(after.json.hours).toEqual(hours);
+		expect(after.json.members.find((m: { userId: string }) => m.userId === s.agents[0])).toMatchObject({ maxOpenConversations: 5, away: true, openConversations: 0 });
 	});
 });
