@@ -34,6 +34,13 @@ create table business_hours (
 );
 create index business_hours_workspace_idx on business_hours (workspace_id, weekday);
 
+-- Days the shop is closed whatever the weekday (a public holiday), as dates in its time zone.
+create table business_holidays (
+	workspace_id uuid not null references workspaces (id) on delete cascade,
+	day date not null,
+	primary key (workspace_id, day)
+);
+
 -- The routing job's question, "which unassigned conversations are waiting?", per workspace.
 create index conversations_unassigned_idx on conversations (workspace_id, created_at) where assignee_id is null and status = 'open';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { testPool, uniqueEmail } from '../helpers/db.ts';
 import { seedConversation, seedWorkspace } from '../helpers/seed.ts';
 import { routeAll, routeWorkspace, setAway, updateRoutingSettings } from '../../src/lib/server/routing.ts';
-import { setBusinessHours } from '../../src/lib/server/business-hours.ts';
+import { setBusinessHours, setHolidays } from '../../src/lib/server/business-hours.ts';
 import { scopeFor, type WorkspaceScope } from '../../src/lib/server/scope.ts';
 import type { Principal } from '../../src/lib/server/auth/principal.ts';
 import type { CommandDeps } from '../../src/lib/server/commands/actor.ts';
@@ -185,6 +185,10 @@ describe('auto-assignment', () => {
 		expect(await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-11T18:00:00+07:00'))).toEqual([]);
 		// Saturday is closed all day.
 		expect(await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-14T12:00:00+07:00'))).toEqual([]);
+		// A holiday closes a working day, by the date in Bangkok (09:30 there is 02:30 UTC, the same date).
+		await setHolidays(db, s.owner, ['2026-03-11']);
+		expect(await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-11T09:30:00+07:00'))).toEqual([]);
+		await setHolidays(db, s.owner, ['2026-03-10']);
 		await routeWorkspace(deps, s.ws.workspaceId, new Set(s.agents), new Date('2026-03-11T09:00:00+07:00'));
 		expect(await assigneeOf(id)).toBe(s.agents[0]);
 	});
@@ -219,11 +223,14 @@ describe('the routing API', () => {
 		const hours = [{ weekday: 1, opens: '09:00', closes: '18:00' }];
 		expect((await owner.request('PUT', '/api/v1/routing/hours', hours, headers)).json).toEqual({ hours });
 		expect((await owner.request('PUT', '/api/v1/routing/hours', [{ weekday: 1, opens: '18:00', closes: '09:00' }], headers)).status).toBe(400);
+		expect((await owner.request('PUT', '/api/v1/routing/holidays', ['2026-04-14', '2026-04-13'], headers)).json).toEqual({ holidays: ['2026-04-13', '2026-04-14'] });
+		expect((await owner.request('PUT', '/api/v1/routing/holidays', ['2026-02-30'], headers)).status).toBe(400);
 
 		expect((await agent.request('PUT', '/api/v1/me/away', { away: true }, headers)).json).toEqual({ away: true });
 		const after = await owner.get('/api/v1/routing', headers);
 		expect(after.json.settings).toEqual(on);
 		expect(after.json.hours).toEqual(hours);
+		expect(after.json.holidays).toEqual(['2026-04-13', '2026-04-14']);
 		expect(after.json.members.find((m: { userId: string }) => m.userId === s.agents[0])).toMatchObject({ maxOpenConversations: 5, away: true, openConversations: 0 });
 	});
 });

@@ -1,5 +1,5 @@
 import { api, readJson, requireScope } from '$lib/server/http/api';
-import { getBusinessHours } from '$lib/server/business-hours';
+import { getBusinessHours, getHolidays } from '$lib/server/business-hours';
 import { getRoutingSettings, listRoutingMembers, routingInput, updateRoutingSettings } from '$lib/server/routing';
 import { services } from '$lib/server/services';
 
@@ -7,8 +7,13 @@ import { services } from '$lib/server/services';
 export const GET = api(async (event) => {
 	const scope = await requireScope(event, 'read');
 	const { db } = services();
-	const [settings, members, hours] = await Promise.all([getRoutingSettings(db, scope), listRoutingMembers(db, scope), getBusinessHours(db, scope)]);
-	return { settings, members, hours };
+	const [settings, members, hours, holidays] = await Promise.all([
+		getRoutingSettings(db, scope),
+		listRoutingMembers(db, scope),
+		getBusinessHours(db, scope),
+		getHolidays(db, scope)
+	]);
+	return { settings, members, hours, holidays };
 });
 
 /** Turns auto-assignment on or off and tunes it. Owners and admins. */

@@ -1,5 +1,5 @@
 import type { Actions, PageServerLoad } from './$types';
-import { getBusinessHours, hoursInput, setBusinessHours } from '$lib/server/business-hours';
+import { getBusinessHours, getHolidays, holidaysInput, hoursInput, setBusinessHours, setHolidays } from '$lib/server/business-hours';
 import { capacityInput, getRoutingSettings, isAway, listRoutingMembers, routingInput, setAway, setCapacity, updateRoutingSettings } from '$lib/server/routing';
 import { services } from '$lib/server/services';
 import { failure, refused, text } from '../../../../form';
@@ -12,13 +12,14 @@ import { workspaceScope } from '../../scope';
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
 	const { db } = services();
-	const [settings, members, hours, away] = await Promise.all([
+	const [settings, members, hours, holidays, away] = await Promise.all([
 		getRoutingSettings(db, scope),
 		listRoutingMembers(db, scope),
 		getBusinessHours(db, scope),
+		getHolidays(db, scope),
 		isAway(db, scope)
 	]);
-	return { settings, members, hours, away, canManage: scope.can('manageWorkspace'), canConverse: scope.can('converse') };
+	return { settings, members, hours, holidays, away, canManage: scope.can('manageWorkspace'), canConverse: scope.can('converse') };
 };
 
 export const actions: Actions = {
@@ -51,12 +52,16 @@ export const actions: Actions = {
 	hours: async (event) => {
 		const scope = await workspaceScope(event);
 		const data = await event.request.formData();
-		if (!scope.can('manageWorkspace')) return failure(403, {}, 'form.error.forbidden');
+		const holidayText = text(data, 'holidays');
+		if (!scope.can('manageWorkspace')) return failure(403, { holidays: holidayText }, 'form.error.forbidden');
+		const holidays = holidayText.split(/[\s,]+/).filter(Boolean);
+		if (!holidaysInput.safeParse(holidays).success) return failure(400, { holidays: holidayText }, 'form.error.invalid', { holidays: 'routing.error.holidays' });
 		const hours = [0, 1, 2, 3, 4, 5, 6]
 			.filter((day) => data.get(`open-${day}`) === 'on')
 			.map((weekday) => ({ weekday, opens: text(data, `opens-${weekday}`), closes: text(data, `closes-${weekday}`) }));
-		if (!hoursInput.safeParse(hours).success) return failure(400, {}, 'form.error.invalid', { hours: 'routing.error.hours' });
+		if (!hoursInput.safeParse(hours).success) return failure(400, { holidays: holidayText }, 'form.error.invalid', { hours: 'routing.error.hours' });
 		await setBusinessHours(services().db, scope, hours);
+		await setHolidays(services().db, scope, holidays);
 		return { hoursSaved: true };
 	},
 	away: async (event) => {
