@@ -16,6 +16,7 @@ import { holdDocumentsWhileAttaching } from './attach.ts';
 import { AccessWatch } from './access.ts';
 import { WorkspaceFeedServer } from './feed.ts';
 import { AccessCache } from './access-cache.ts';
+import { OnlineRegistry } from './extensions/online.ts';
 import { createUpgradeHandler, defaultSocketLimits, type ClientAddress, type SocketLimits } from './upgrade.ts';
 
 /**
@@ -70,6 +71,8 @@ export interface Collab {
 	hocuspocus: Hocuspocus;
 	/** The server-side writer (the LiveDocuments port). */
 	live: LiveDocuments;
+	/** Who holds an open connection on this instance, per workspace (the OnlineAgents port, for routing). */
+	online: OnlineRegistry;
 	/** Re-checks open connections when access is taken away (the AccessChanges port). */
 	access: AccessChanges;
 	/** Pushes workspace events to members' `workspace:<uuid>` connections (the WorkspaceFeed port). */
@@ -90,6 +93,7 @@ export function createCollab(options: CollabOptions): Collab {
 	const cache = options.authCacheMs === 0 ? undefined : new AccessCache({ ttlMs: options.authCacheMs });
 	const access = new AccessWatch({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix, cache });
 	const feed = new WorkspaceFeedServer({ db: options.db, redisUrl: options.redisUrl, redisPrefix: options.redisPrefix });
+	const online = new OnlineRegistry();
 	const extensions: Extension[] = [
 		access,
 		new Auth({ db: options.db, ticketSecret: options.ticketSecret, cache }),
@@ -97,6 +101,7 @@ export function createCollab(options: CollabOptions): Collab {
 		new WindowSeed({ db: options.db, windowSize: options.windowSize }),
 		projection,
 		new Presence(),
+		online,
 		new Limits({ maxDocumentBytes: options.maxDocumentBytes })
 	];
 	if (options.redisUrl) extensions.unshift(redisExtension(options));
@@ -151,6 +156,7 @@ export function createCollab(options: CollabOptions): Collab {
 	return {
 		hocuspocus,
 		live,
+		online,
 		access,
 		feed,
 		handleUpgrade: upgrade.handleUpgrade,

@@ -65,7 +65,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
 		socketLimits: { socketsPerAddress: config.socketsPerIp },
 		clientAddress: upgradeClientAddress(config.addressHeader)
 	});
-	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind });
+	const pipeline = createPipeline({ db: pool, keyRing, live: collab.live, connectors, config, databaseKind: database.kind, presence: collab.online });
 	const mailer = config.smtpUrl ? createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }) : createLogMailer();
 	const vapid = await loadVapidKeys(config);
 	const services: Services = { config, db: pool, keyRing, databaseKind: database.kind, live: collab.live, platforms: pipeline.platforms, mailer, vapid };

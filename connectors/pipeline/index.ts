@@ -16,6 +16,7 @@ import { retryReply } from './retry.ts';
 import { mirrorSweep } from './mirror.ts';
 import { Scheduler } from './scheduler.ts';
 import { wakeSnoozed } from '../../src/lib/server/snooze.ts';
+import { routeAll, type OnlineAgents } from '../../src/lib/server/routing.ts';
 import { connectionApiUrlsAllowed } from '../../src/lib/server/outbound.ts';
 import { createWebhookRoute } from './webhook-route.ts';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresh.ts';
@@ -49,6 +50,8 @@ export interface PipelineOptions {
 	tokens?: Pick<TokenRefresherOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'leaseMs'>;
 	/** @default 2 */
 	pollingIntervalSeconds?: number;
+	/** Who is online, for auto-assignment; without it nobody is, and routing assigns nothing. */
+	presence?: OnlineAgents;
 }
 
 export interface Pipeline {
@@ -77,6 +80,7 @@ function refused(error: unknown): unknown {
 
 export function createPipeline(options: PipelineOptions): Pipeline {
 	const { db, keyRing, live, connectors } = options;
+	const presence: OnlineAgents = options.presence ?? { online: () => new Set() };
 	const embedded = options.databaseKind === 'embedded';
 	const endpoints: PlatformEndpoints = {
 		origin: options.config.origin,
@@ -236,6 +240,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 					ingest: async () => {
 						ingest.wake();
 						await ingest.idle();
+						// New conversations may be waiting for auto-assignment.
+						scheduler?.nudge('routing');
 					},
 					outbox: async () => {
 						outbox.wake();
@@ -245,6 +251,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 					tokens: async () => {
 						tokens.wake();
 						await tokens.idle();
+					},
+					routing: async () => {
+						await routeAll({ db, live }, presence);
 					}
 				}
 			});

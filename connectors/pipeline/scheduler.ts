@@ -10,7 +10,10 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
  *   job each), sent after work is committed so an idle instance helps a busy one drain;
  * - `chatmai.sweep`, scheduled every minute: wakes both workers, replays unmirrored messages and
  *   reopens conversations whose snooze has ended, so events left by a crashed instance, retries
- *   that came due and snoozes that ran out are picked up by any survivor.
+ *   that came due and snoozes that ran out are picked up by any survivor;
+ * - `chatmai.routing`, scheduled every minute and nudged after each ingest drain (policy
+ *   `stately`: one round running and one waiting at most, across instances): auto-assignment for the workspaces that
+ *   have it on (src/lib/server/routing.ts), so a new conversation is routed within seconds.
  *
  * The work itself lives in `inbound_events` and `outbox` rows claimed with SKIP LOCKED; the jobs
  * only wake. Losing a job loses nothing.
@@ -18,7 +21,7 @@ import { errorMessage, logger } from '../../src/lib/server/log.ts';
 
 const log = logger('pipeline');
 
-export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep', tokens: 'chatmai.tokens' } as const;
+export const QUEUES = { ingest: 'chatmai.ingest', outbox: 'chatmai.outbox', sweep: 'chatmai.sweep', tokens: 'chatmai.tokens', routing: 'chatmai.routing' } as const;
 
 export interface SchedulerHandlers {
 	ingest(): Promise<void>;
@@ -26,6 +29,8 @@ export interface SchedulerHandlers {
 	sweep(): Promise<void>;
 	/** Refreshes the access tokens that are due (token-refresh.ts); every minute on any one instance. */
 	tokens(): Promise<void>;
+	/** One auto-assignment round. */
+	routing(): Promise<void>;
 }
 
 export interface SchedulerOptions {
@@ -35,6 +40,8 @@ export interface SchedulerOptions {
 	pollingIntervalSeconds?: number;
 	/** Cron of the sweep. @default every minute */
 	sweepCron?: string;
+	/** Cron of the routing round. @default every minute */
+	routingCron?: string;
 }
 
 export class Scheduler {
@@ -67,16 +74,19 @@ export class Scheduler {
 		// Failed refreshes are retried by the refresher's own backoff (rows, not jobs): the job only wakes it.
 		await this.#boss.createQueue(QUEUES.tokens, { policy: 'singleton', retryLimit: 0, expireInSeconds: 600, deleteAfterSeconds: 3600 });
 		await this.#boss.schedule(QUEUES.tokens, '* * * * *');
+		await this.#boss.createQueue(QUEUES.routing, { policy: 'stately', retryLimit: 0, expireInSeconds: 300, deleteAfterSeconds: 3600 });
+		await this.#boss.schedule(QUEUES.routing, this.#options.routingCron ?? '* * * * *');
 		const polling = { pollingIntervalSeconds: this.#options.pollingIntervalSeconds ?? 2 };
 		const { handlers } = this.#options;
 		await this.#boss.work(QUEUES.ingest, polling, () => handlers.ingest());
 		await this.#boss.work(QUEUES.outbox, polling, () => handlers.outbox());
 		await this.#boss.work(QUEUES.sweep, polling, () => handlers.sweep());
 		await this.#boss.work(QUEUES.tokens, polling, () => handlers.tokens());
+		await this.#boss.work(QUEUES.routing, polling, () => handlers.routing());
 	}
 
-	/** Asks any instance to drain `queue`; at most once a second per instance, and never fails the caller. */
-	nudge(queue: 'ingest' | 'outbox'): void {
+	/** Asks any instance to drain `queue` (or run a routing round); at most once a second per instance, and never fails the caller. */
+	nudge(queue: 'ingest' | 'outbox' | 'routing'): void {
 		if (!this.#started) return;
 		const now = Date.now();
 		if (now - (this.#lastSent[queue] ?? 0) < 1_000) return;

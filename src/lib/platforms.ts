@@ -271,3 +271,59 @@ export function replyWindowState(rules: WindowRules, lastCustomerMessageAt: Date
 	const total = extendedHours ?? hours;
 	return { kind: 'closed', closes: last + total * HOUR_MS, hours: total };
 }
+
+// Response clocks ------------------------------------------------------------------------------------
+
+/**
+ * The rule a platform's clock follows: how long the seller has before the platform counts a chat
+ * as answered late, or before it stops allowing a normal reply. The clock itself is computed in
+ * SQL (src/lib/server/clocks.ts) from these figures; this section is their only source.
+ */
+export type ClockRule =
+	/** Due `hours` after the first customer message nobody has answered yet. */
+	| { kind: 'reply_within'; hours: number; autoRepliesCount: boolean }
+	/** Due at the first `cutoffHour`:00 in the shop's time zone after the first unanswered customer message. */
+	| { kind: 'daily_cutoff'; cutoffHour: number; autoRepliesCount: boolean }
+	/** Due when the reply window closes, `hours` after the customer's last message; any reply answers. */
+	| { kind: 'window'; hours: number };
+
+/**
+ * Each platform's clock; `null` where the platform has none. A marketplace rule counts the chat as
+ * answered only by a reply that reached the customer; where `autoRepliesCount` is false, an
+ * automatic message (sender `ai` or `system`) does not stop the clock.
+ */
+export const PLATFORM_CLOCKS: { readonly [P in Platform]: Readonly<ClockRule> | null } = {
+	/**
+	 * https://developers.facebook.com/docs/messenger-platform/policy/policy-overview — the standard
+	 * messaging window closes 24 h after the customer's last message (HUMAN_AGENT's 7 days need app
+	 * approval, so the clock shows the standard window).
+	 */
+	facebook: { kind: 'window', hours: PLATFORM_FACTS.facebook.replyWindowHours ?? 24 },
+	/** https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/messaging-api — as Messenger. */
+	instagram: { kind: 'window', hours: PLATFORM_FACTS.instagram.replyWindowHours ?? 24 },
+	/** https://developers.line.biz/en/reference/messaging-api/#send-push-message — no rule: a push can go any time. */
+	line: null,
+	/**
+	 * https://seller.shopee.co.th/edu/article/6937 (Chat Response Rate: chats answered within 12 hours).
+	 * UNCERTAIN: the seller-centre page is not public API documentation and its figures change; we
+	 * count 12 h from the first unanswered customer message, and Shopee's auto-replies do not count.
+	 */
+	shopee: { kind: 'reply_within', hours: 12, autoRepliesCount: false },
+	/**
+	 * https://sellercenter.lazada.co.th/ (Seller Center → Chat performance: same-day response rate).
+	 * UNCERTAIN: not in public docs; sellers are told a chat is answered "same day" when the reply comes
+	 * before the next 18:00 in the shop's time zone (an 18:00–18:00 cycle), and auto-replies do not count.
+	 */
+	lazada: { kind: 'daily_cutoff', cutoffHour: 18, autoRepliesCount: false },
+	/**
+	 * https://seller-th.tiktok.com/university/ (Customer service: response rate within 12 hours, target ≥ 90%).
+	 * UNCERTAIN: not in public docs, and whether automatic messages count is not stated (the rule that they
+	 * do not is Shopee's and Lazada's), so here they count.
+	 */
+	tiktok: { kind: 'reply_within', hours: 12, autoRepliesCount: true }
+};
+
+/** A platform's clock rule; null for a platform without one or a string that is not a platform. */
+export function clockRule(platform: string): Readonly<ClockRule> | null {
+	return isPlatform(platform) ? PLATFORM_CLOCKS[platform] : null;
+}

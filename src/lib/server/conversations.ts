@@ -5,11 +5,13 @@ import { STATUSES, type ConversationStatus } from '../conversation-doc.ts';
 import { PLATFORMS } from '../platforms.ts';
 import { conversationsChanged } from './workspace-feed.ts';
 import { DomainError } from './errors.ts';
+import { clockJoins, DUE_AT } from './clocks.ts';
 
 /**
  * The conversation list behind the inbox and `GET /api/v1/conversations`: filters, search and
  * keyset pagination on (last_message_at, id), which stays as fast on page 1,000 as on page 1 and
- * never skips or repeats a row while new messages arrive.
+ * never skips or repeats a row while new messages arrive. `sort=due` orders by the platform's clock
+ * instead (soonest due first, then the late ones by how late, nothing owed last), keyset on (due_at, id).
  */
 
 export const listQuery = z.object({
@@ -21,6 +23,8 @@ export const listQuery = z.object({
 	label: z.string().trim().min(1).max(40).optional(),
 	/** Customer name or message text; any language (substring match for 3+ characters). */
 	q: z.string().trim().min(1).max(200).optional(),
+	/** recent: newest message first; due: soonest platform deadline first, nothing owed last. @default 'recent' */
+	sort: z.enum(['recent', 'due']).default('recent'),
 	cursor: z.string().max(200).optional(),
 	limit: z.coerce.number().int().min(1).max(100).default(30)
 });
@@ -42,6 +46,11 @@ export interface ConversationSummary {
 	failedReplies: number;
 	/** Grows with every write of the row: of two copies of one conversation, the higher is newer. */
 	version: number;
+	/**
+	 * When the platform's clock runs out (see PLATFORM_CLOCKS): the marketplace counts the chat as
+	 * answered late, or the Meta window closes. Null when nothing is owed.
+	 */
+	dueAt: string | null;
 }
 
 export interface ConversationPage {
@@ -69,6 +78,17 @@ function decodeCursor(cursor: string): { at: string; id: string } {
 	const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
 	if (!id || !isUuid(id) || !TIMESTAMP_TEXT.test(at ?? '')) throw new InvalidListCursor();
 	return { at, id };
+}
+
+// The due-sort cursor: "due|<due_at text or empty for nothing owed>|<id>".
+function encodeDueCursor(at: string | null, id: string): string {
+	return Buffer.from(`due|${at ?? ''}|${id}`).toString('base64url');
+}
+
+function decodeDueCursor(cursor: string): { at: string | null; id: string } {
+	const [tag, at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+	if (tag !== 'due' || !id || !isUuid(id) || (at !== '' && !TIMESTAMP_TEXT.test(at ?? ''))) throw new InvalidListCursor();
+	return { at: at || null, id };
 }
 
 /** Escapes LIKE's wildcards so that a search for "50%" means those characters. */
@@ -106,14 +126,25 @@ export async function listConversations(db: Queryable, scope: WorkspaceScope, ra
 			)
 		)`);
 	}
-	if (query.cursor) {
+	if (query.cursor && query.sort === 'due') {
+		const { at, id } = decodeDueCursor(query.cursor);
+		const after = `c.id > ${param(id)}::uuid`;
+		if (at === null) where.push(`(${DUE_AT} is null and ${after})`);
+		else {
+			const due = `${param(at)}::timestamptz`;
+			where.push(`(${DUE_AT} > ${due} or (${DUE_AT} = ${due} and ${after}) or ${DUE_AT} is null)`);
+		}
+	} else if (query.cursor) {
 		const { at, id } = decodeCursor(query.cursor);
 		where.push(`(c.last_message_at, c.id) < (${param(at)}::timestamptz, ${param(id)}::uuid)`);
 	}
-	const rows = await selectSummaries(db, where, values, query.limit + 1);
+	const rows = await selectSummaries(db, where, values, query.limit + 1, query.sort);
 	const more = rows.length > query.limit;
 	const page = more ? rows.slice(0, query.limit) : rows;
 	const last = page.at(-1);
+	if (query.sort === 'due') {
+		return { items: page.map(toSummary), nextCursor: more && last ? encodeDueCursor(last.due_at_text, last.id) : null };
+	}
 	return {
 		items: page.map(toSummary),
 		nextCursor: more && last ? encodeCursor(last.cursor_at, last.id) : null
@@ -129,17 +160,23 @@ export async function getConversation(db: Queryable, scope: WorkspaceScope, id: 
 	return toSummary(rows[0]);
 }
 
-async function selectSummaries(db: Queryable, where: string[], values: unknown[], limit: number) {
+const ORDER = {
+	recent: 'c.last_message_at desc, c.id desc',
+	due: `${DUE_AT} asc nulls last, c.id asc`
+} as const;
+
+async function selectSummaries(db: Queryable, where: string[], values: unknown[], limit: number, sort: keyof typeof ORDER = 'recent') {
 	const { rows } = await db.query(
 		`select c.id, c.platform, c.status, c.snoozed_until, c.labels, c.last_message_at, c.last_message_at::text as cursor_at, c.last_message_preview,
-		        c.unread_count, c.failed_replies, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
+		        c.unread_count, c.failed_replies, ${DUE_AT} as due_at, ${DUE_AT}::text as due_at_text, c.change_seq::text as change_seq, pc.id as connection_id, pc.name as connection_name,
 		        ct.id as contact_id, coalesce(ct.custom_name, ct.display_name) as display_name, ct.avatar_url, u.id as assignee_id, u.name as assignee_name
 		   from conversations c
 		   join contacts ct on ct.id = c.contact_id
 		   join platform_connections pc on pc.id = c.connection_id
 		   left join users u on u.id = c.assignee_id
+		   ${clockJoins('c')}
 		  where ${where.join(' and ')}
-		  order by c.last_message_at desc, c.id desc
+		  order by ${ORDER[sort]}
 		  limit ${Number(limit)}`,
 		values
 	);
@@ -160,7 +197,8 @@ function toSummary(r: Record<string, any>): ConversationSummary {
 		lastMessagePreview: r.last_message_preview,
 		unreadCount: r.unread_count,
 		failedReplies: r.failed_replies,
-		version: Number(r.change_seq)
+		version: Number(r.change_seq),
+		dueAt: r.due_at?.toISOString() ?? null
 	};
 }
 

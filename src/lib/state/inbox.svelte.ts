@@ -20,15 +20,27 @@ export interface ListFilters {
 	platform: string;
 	label: string;
 	q: string;
+	/** recent: newest message first; due: the platform's clock, soonest first (see PLATFORM_CLOCKS). */
+	sort: 'recent' | 'due';
 }
 
-export const DEFAULT_FILTERS: ListFilters = { filter: 'all', status: '', platform: '', label: '', q: '' };
+export const DEFAULT_FILTERS: ListFilters = { filter: 'all', status: '', platform: '', label: '', q: '', sort: 'recent' };
 
 export interface InboxOptions {
 	api: ApiClient;
 	me: string;
 	initial: ConversationPage;
 	cursor: string;
+}
+
+/** The server's `sort=due` order: soonest deadline first, nothing owed last, then by id. */
+function compareDue(a: ConversationSummary, b: ConversationSummary): number {
+	if (a.dueAt !== b.dueAt) {
+		if (a.dueAt === null) return 1;
+		if (b.dueAt === null) return -1;
+		return a.dueAt < b.dueAt ? -1 : 1;
+	}
+	return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 function compare(a: ConversationSummary, b: ConversationSummary): number {
@@ -75,6 +87,7 @@ export class InboxList {
 		if (this.filters.platform) params.set('platform', this.filters.platform);
 		if (this.filters.label) params.set('label', this.filters.label);
 		if (this.filters.q.trim()) params.set('q', this.filters.q.trim());
+		if (this.filters.sort === 'due') params.set('sort', 'due');
 		if (cursor) params.set('cursor', cursor);
 		return params.toString();
 	}
@@ -141,6 +154,7 @@ export class InboxList {
 		}
 		const byId = new Map(this.items.map((c) => [c.id, c]));
 		const last = this.items.at(-1);
+		const compare = this.#compare;
 		for (const c of changed) {
 			if (c.id === this.selectedId) c.unreadCount = 0;
 			if (!this.matches(c)) byId.delete(c.id);
@@ -148,6 +162,10 @@ export class InboxList {
 			else if (byId.has(c.id) || !this.nextCursor || !last || compare(c, last) <= 0) byId.set(c.id, c);
 		}
 		this.items = [...byId.values()].sort(compare);
+	}
+
+	get #compare(): (a: ConversationSummary, b: ConversationSummary) => number {
+		return this.filters.sort === 'due' ? compareDue : compare;
 	}
 
 	/** Shows a change made here at once (the pushed row confirms it). */

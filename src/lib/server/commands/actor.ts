@@ -53,6 +53,12 @@ export interface CommandOptions {
 	 * @default false
 	 */
 	fromDocument?: boolean;
+	/**
+	 * Assign only if the conversation still has this assignee (null: still unassigned) when the
+	 * command takes its row lock; otherwise nothing is written and `changed` is false. Automation
+	 * uses it so that it never overrides what a member decided in the meantime.
+	 */
+	ifAssignee?: string | null;
 }
 
 /** Why a command refused; `forbidden` comes as `AccessDenied` from the scope. */

@@ -55,6 +55,7 @@ export async function assign(deps: CommandDeps, actor: Actor, conversationId: st
 			if (member.rowCount !== 1) throw new CommandRefused('invalid_input', 'The assignee must be a member who may reply (owner, admin or agent)', 'assigneeId');
 		}
 		if (row.assignee_id === to) return false;
+		if (options.ifAssignee !== undefined && row.assignee_id !== options.ifAssignee) return false;
 		await client.query('update conversations set assignee_id = $3, updated_at = now() where id = $1 and workspace_id = $2', [conversationId, workspaceId, to]);
 		await client.query('insert into assignments (workspace_id, conversation_id, assignee_id, assigned_by) values ($1, $2, $3, $4)', [
 			workspaceId,

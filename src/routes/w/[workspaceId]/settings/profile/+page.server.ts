@@ -10,12 +10,13 @@ import { mailContext, services } from '$lib/server/services';
 import { accountRefusal, failure, refused, text } from '../../../../form';
 import { workspaceScope } from '../../scope';
 import { getAlertSettings, setAlertSettings } from '$lib/server/alerts';
+import { isAway, setAway } from '$lib/server/routing';
 
 export const load: PageServerLoad = async (event) => {
 	const scope = await workspaceScope(event);
 	const { db } = services();
-	const [emailVerified, alerts] = await Promise.all([isEmailVerified(db, scope.userId), getAlertSettings(db, scope.userId)]);
-	return { emailVerified, alerts };
+	const [emailVerified, alerts, away] = await Promise.all([isEmailVerified(db, scope.userId), getAlertSettings(db, scope.userId), isAway(db, scope)]);
+	return { emailVerified, alerts, away, canConverse: scope.can('converse') };
 };
 
 export const actions: Actions = {
@@ -25,6 +26,13 @@ export const actions: Actions = {
 		const data = await event.request.formData();
 		await setAlertSettings(services().db, scope.userId, { sound: data.get('sound') === 'on', desktop: data.get('desktop') === 'on' });
 		return { alertsSaved: true };
+	},
+	/** Pauses automatic assignment to this member in this workspace ("away"), or ends the pause. */
+	away: async (event) => {
+		const scope = await workspaceScope(event);
+		const data = await event.request.formData();
+		await setAway(services().db, scope, text(data, 'away') === 'true');
+		return { awaySaved: true };
 	},
 
 	/** Mails a new verification link to the account's address. */
