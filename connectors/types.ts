@@ -136,6 +136,8 @@ export interface Order {
 	tracking: { carrier?: string; number?: string; url?: string };
 	placedAt: Date | null;
 	customerId?: string;
+	/** The buyer's name as the order shows it (Shopee `buyer_username`, Lazada's first name, TikTok's recipient); names a customer the chat left unnamed. */
+	customerName?: string;
 }
 
 /** The deployment's own app on a platform, set once per deployment (env or the owner's Settings page). */
