@@ -136,6 +136,8 @@ export interface Order {
 	tracking: { carrier?: string; number?: string; url?: string };
 	placedAt: Date | null;
 	customerId?: string;
+	/** The buyer's name as the order shows it (Shopee `buyer_username`, Lazada's first name, TikTok's recipient); names a customer the chat left unnamed. */
+	customerName?: string;
 }
 
 /** The deployment's own app on a platform, set once per deployment (env or the owner's Settings page). */
@@ -202,6 +204,18 @@ export interface CustomerProfile {
 	pictureUrl?: string;
 }
 
+/** The platform's answer to a test event it sent to the connection's webhook URL. */
+export interface WebhookTestResult {
+	/** True when our webhook answered 2xx. */
+	success: boolean;
+	/** The HTTP status our webhook answered, or null when the platform could not reach it. */
+	statusCode: number | null;
+	/** The platform's reason word (LINE: `OK`, `COULD_NOT_CONNECT`, `ERROR_STATUS_CODE`, `REQUEST_TIMEOUT`…). */
+	reason: string;
+	/** The platform's own detail sentence, as it gave it. */
+	detail: string;
+}
+
 /** New credentials after a refresh, and when they stop working. */
 export interface RefreshedCredentials<C = unknown> {
 	credentials: C;
@@ -265,6 +279,11 @@ export interface Connector<C = unknown> {
 	refresh?(ctx: CallContext<C>): Promise<RefreshedCredentials<C>>;
 	/** The customer's name and picture, where the platform offers a profile (LINE, Messenger, Instagram). */
 	profile?(customerId: string, ctx: CallContext<C>): Promise<CustomerProfile>;
+	/**
+	 * Present exactly when `capabilities.webhookTest`: asks the platform to send a test event to `config.webhookUrl`
+	 * and reports what our webhook answered. Throws `SendError` when the platform refuses the request itself.
+	 */
+	testWebhook?(ctx: CallContext<C>): Promise<WebhookTestResult>;
 	/** Starts the account's webhooks where the platform asks the app to (Meta: the Page's `subscribed_apps`). */
 	subscribe?(ctx: CallContext<C>): Promise<void>;
 }

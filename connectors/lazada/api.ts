@@ -72,6 +72,9 @@ interface LazadaOrder {
 	shipping_fee?: string | number;
 	statuses?: string[];
 	buyer_id?: string | number;
+	customer_first_name?: string;
+	customer_last_name?: string;
+	address_shipping?: { first_name?: string; last_name?: string };
 }
 
 interface LazadaItem {
@@ -125,8 +128,15 @@ function toOrder(order: LazadaOrder, items: LazadaItem[]): Order {
 		items: [...lines.values()],
 		tracking: tracked ? { number: tracked.tracking_code, ...(tracked.shipment_provider ? { carrier: tracked.shipment_provider } : {}) } : {},
 		placedAt: order.created_at ? lazadaTime(order.created_at) : null,
-		...(order.buyer_id === undefined ? {} : { customerId: String(order.buyer_id) })
+		...(order.buyer_id === undefined ? {} : { customerId: String(order.buyer_id) }),
+		...(buyerName(order) ? { customerName: buyerName(order)! } : {})
 	};
+}
+
+/** The buyer's own name on the order, else the shipping address's (`customer_first_name` is often the first name only). */
+function buyerName(order: LazadaOrder): string | null {
+	const join = (first?: string, last?: string) => [first, last].map((part) => part?.trim()).filter(Boolean).join(' ');
+	return join(order.customer_first_name, order.customer_last_name) || join(order.address_shipping?.first_name, order.address_shipping?.last_name) || null;
 }
 
 /** "1,399.00" or 1399 → "1399.00". */

@@ -80,6 +80,8 @@ function toMessageEvent(sellerId: string, message: ImMessage): MessageEvent | nu
 		platformMessageId: message.message_id,
 		threadId: message.session_id,
 		from: fromSeller ? 'seller' : 'customer',
+		// UNCERTAIN: Lazada's IM push sample names no buyer (no nick or account name), so the customer is named from
+		// their order (`customer_first_name`, `address_shipping`) when one is fetched (connectors/pipeline/orders.ts).
 		customer: { externalId: fromSeller ? message.to_account_id : message.from_account_id },
 		text,
 		attachments,

@@ -3,12 +3,13 @@
  * channel: the seller pastes the channel secret and a long-lived channel access token, which does not expire.
  * - Bot info: https://developers.line.biz/en/reference/messaging-api/#get-bot-info (GET /v2/bot/info)
  * - Profile:  https://developers.line.biz/en/reference/messaging-api/#get-profile (GET /v2/bot/profile/{userId})
+ * - Webhook test: https://developers.line.biz/en/reference/messaging-api/#test-webhook-endpoint (POST /v2/bot/channel/webhook/test)
  */
 import { SendError } from '../shared/errors.ts';
 import { apiUrl, callApi, platformFailure, type ApiResponse } from '../shared/http.ts';
 import { LINE_API_BASE } from './api.ts';
 import type { LineCredentials } from './credentials.ts';
-import type { AccountIdentity, CallContext, CustomerProfile } from '../types.ts';
+import type { AccountIdentity, CallContext, CustomerProfile, WebhookTestResult } from '../types.ts';
 
 function get(ctx: CallContext<LineCredentials>, path: string): Promise<ApiResponse> {
 	return callApi(ctx, {
@@ -40,5 +41,26 @@ export async function profile(customerId: string, ctx: CallContext<LineCredentia
 	return {
 		...(typeof body?.displayName === 'string' ? { name: body.displayName } : {}),
 		...(typeof body?.pictureUrl === 'string' ? { pictureUrl: body.pictureUrl } : {})
+	};
+}
+
+/**
+ * LINE sends a signed test webhook (no events) to the endpoint named here, our connection's public
+ * URL, and answers `{ success, timestamp, statusCode, reason, detail }` with what that endpoint said.
+ */
+export async function testWebhook(ctx: CallContext<LineCredentials>): Promise<WebhookTestResult> {
+	const response = await callApi(ctx, {
+		method: 'POST',
+		url: apiUrl(ctx.config.apiBaseUrl ?? LINE_API_BASE, '/v2/bot/channel/webhook/test'),
+		headers: { authorization: `Bearer ${ctx.credentials.channelAccessToken}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ endpoint: ctx.config.webhookUrl })
+	});
+	const body = response.json as { success?: unknown; statusCode?: unknown; reason?: unknown; detail?: unknown } | undefined;
+	if (response.status !== 200 || typeof body?.success !== 'boolean') throw failure(response);
+	return {
+		success: body.success,
+		statusCode: typeof body.statusCode === 'number' && body.statusCode > 0 ? body.statusCode : null,
+		reason: typeof body.reason === 'string' ? body.reason.slice(0, 100) : 'UNKNOWN',
+		detail: typeof body.detail === 'string' ? body.detail.slice(0, 500) : ''
 	};
 }

@@ -3,7 +3,7 @@
  * Docs: https://developers.line.biz/en/docs/messaging-api/overview/
  */
 import { replyWindow } from '../shared/policy.ts';
-import { identify, profile } from './account.ts';
+import { identify, profile, testWebhook } from './account.ts';
 import { revoke, send } from './api.ts';
 import { capabilities } from './capabilities.ts';
 import { credentialSchema, type LineCredentials } from './credentials.ts';
@@ -22,5 +22,6 @@ export const line: Connector<LineCredentials> = {
 	checkReplyWindow: (lastCustomerMessageAt, now) => replyWindow(capabilities, lastCustomerMessageAt, now),
 	revoke,
 	identify,
-	profile
+	profile,
+	testWebhook
 };

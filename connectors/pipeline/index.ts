@@ -190,6 +190,20 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 				throw refused(error);
 			}
 		},
+		async testWebhook(connectionId, webhookUrl) {
+			const connection = await connections.get(connectionId);
+			if (!connection || connection.status !== 'active') return null;
+			const connector = connectors[connection.platform];
+			if (!connector.testWebhook) throw new PlatformRefused('This platform cannot send a test event', 'not_supported', false);
+			try {
+				const ctx = callContext(connection, endpoints);
+				const result = await connector.testWebhook({ ...ctx, config: { ...ctx.config, webhookUrl } });
+				log.info('webhook_tested', { connection_id: connectionId, platform: connection.platform, success: result.success, reason: result.reason });
+				return result;
+			} catch (error) {
+				throw refused(error);
+			}
+		},
 		wakeTokenRefresh: () => {
 			if (running) tokens.wake();
 		},

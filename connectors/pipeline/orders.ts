@@ -160,5 +160,25 @@ async function upsertOrders(db: Queryable, workspaceId: string, connectionId: st
 				customer
 			]
 		);
+		if (customer && order.customerName) await nameFromOrder(db, connectionId, customer, order.customerName);
 	}
+}
+
+/**
+ * The marketplaces have no profile to fetch: the buyer's name on an order names a customer whom the
+ * chat left unnamed, the way a fetched profile does (`contacts.display_name`; an agent's own
+ * `custom_name` stays apart). A name the chat or a profile gave is kept.
+ */
+async function nameFromOrder(db: Queryable, connectionId: string, customerId: string, customerName: string): Promise<void> {
+	const name = customerName.trim().slice(0, 120);
+	if (!name) return;
+	await db.query(
+		`with identity as (
+		   update contact_identities set profile = profile || jsonb_build_object('name', $3::text, 'nameFrom', 'order')
+		    where connection_id = $1 and external_id = $2 and coalesce(profile->>'name', '') = ''
+		   returning contact_id
+		 )
+		 update contacts set display_name = $3, updated_at = now() where id in (select contact_id from identity)`,
+		[connectionId, customerId, name]
+	);
 }

@@ -12,7 +12,8 @@ const meta: Capabilities = {
 	orderLookup: [],
 	ackWithinMs: 1000,
 	refreshesTokens: false,
-	authorizes: true
+	authorizes: true,
+	webhookTest: false
 };
 const now = new Date('2024-06-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);

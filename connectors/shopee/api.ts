@@ -98,6 +98,7 @@ interface ShopeeOrder {
 	total_amount?: number;
 	create_time?: number;
 	buyer_user_id?: number | string;
+	buyer_username?: string;
 	item_list?: Array<{ item_name: string; model_name?: string; model_quantity_purchased: number; model_discounted_price: number }>;
 	package_list?: Array<{ shipping_carrier?: string }>;
 }
@@ -128,6 +129,7 @@ function toOrder(order: ShopeeOrder): Order {
 		})),
 		tracking: carrier ? { carrier } : {},
 		placedAt: order.create_time ? new Date(order.create_time * 1000) : null,
-		...(order.buyer_user_id === undefined ? {} : { customerId: String(order.buyer_user_id) })
+		...(order.buyer_user_id === undefined ? {} : { customerId: String(order.buyer_user_id) }),
+		...(order.buyer_username ? { customerName: order.buyer_username } : {})
 	};
 }

@@ -82,6 +82,8 @@ interface TikTokOrder {
 	status: string;
 	create_time?: number;
 	user_id?: string;
+	/** The shipping recipient; TikTok Shop shows no buyer nickname on orders (`buyer_email` is a masked relay address). */
+	recipient_address?: { name?: string; first_name?: string; last_name?: string };
 	tracking_number?: string;
 	shipping_provider?: string;
 	payment?: { currency?: string; total_amount?: string };
@@ -124,6 +126,7 @@ function toOrder(order: TikTokOrder): Order {
 		items: [...lines.values()],
 		tracking: { ...(number ? { number } : {}), ...(carrier ? { carrier } : {}) },
 		placedAt: order.create_time ? new Date(order.create_time * 1000) : null,
-		...(order.user_id ? { customerId: order.user_id } : {})
+		...(order.user_id ? { customerId: order.user_id } : {}),
+		...(order.recipient_address?.name?.trim() ? { customerName: order.recipient_address.name.trim() } : {})
 	};
 }

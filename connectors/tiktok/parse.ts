@@ -69,6 +69,8 @@ function toMessageEvent(shopId: string, message: TikTokMessage): MessageEvent | 
 		threadId: message.conversation_id,
 		from: fromSeller ? 'seller' : 'customer',
 		// The webhook names only the sender, so a seller message does not say which buyer it went to.
+		// UNCERTAIN: the documented `sender` has `im_user_id` and `role` but no nickname; the buyer is named from an
+		// order's `recipient_address.name` once an order card's order is fetched (connectors/pipeline/orders.ts).
 		customer: fromSeller ? null : { externalId: message.sender.im_user_id },
 		text,
 		attachments,

@@ -47,6 +47,8 @@ export interface Capabilities extends TextLimits, WindowRules {
 	refreshesTokens: boolean;
 	/** Whether the seller connects through the platform's own authorization page (`Connector.authorization`). */
 	authorizes: boolean;
+	/** Whether the platform can send a test event to the connection's webhook URL on request (`Connector.testWebhook`; LINE only). */
+	webhookTest: boolean;
 }
 
 export interface PlatformFacts extends Capabilities {
@@ -79,7 +81,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		ackWithinMs: 20_000,
 		// Page tokens taken from a long-lived user token do not expire.
 		refreshesTokens: false,
-		authorizes: true
+		authorizes: true,
+		webhookTest: false
 	},
 	/**
 	 * https://developers.facebook.com/docs/instagram-platform/instagram-api-with-facebook-login/messaging-api
@@ -100,7 +103,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		ackWithinMs: 20_000,
 		// Page tokens taken from a long-lived user token do not expire.
 		refreshesTokens: false,
-		authorizes: true
+		authorizes: true,
+		webhookTest: false
 	},
 	/**
 	 * https://developers.line.biz/en/reference/messaging-api/#text-message (5000 characters). No reply window:
@@ -118,7 +122,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		ackWithinMs: 1_000,
 		// A long-lived channel access token, issued in the LINE Developers console; LINE OA has no authorization page for this.
 		refreshesTokens: false,
-		authorizes: false
+		authorizes: false,
+		webhookTest: true
 	},
 	/**
 	 * https://open.shopee.com/documents/v2/v2.sellerchat.send_message?module=109&type=1
@@ -136,7 +141,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		orderLookup: ['order_ids', 'customer'],
 		ackWithinMs: 3_000,
 		refreshesTokens: true,
-		authorizes: true
+		authorizes: true,
+		webhookTest: false
 	},
 	/**
 	 * https://open.lazada.com/apps/doc/doc?nodeId=29526&docId=121529 (IM open API)
@@ -155,7 +161,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		orderLookup: ['order_ids', 'customer'],
 		ackWithinMs: 500,
 		refreshesTokens: true,
-		authorizes: true
+		authorizes: true,
+		webhookTest: false
 	},
 	/**
 	 * https://partner.tiktokshop.com/docv2/page/customer-service-api-overview
@@ -174,7 +181,8 @@ export const PLATFORM_FACTS: { readonly [P in Platform]: Readonly<PlatformFacts>
 		orderLookup: ['order_ids'],
 		ackWithinMs: 3_000,
 		refreshesTokens: true,
-		authorizes: true
+		authorizes: true,
+		webhookTest: false
 	}
 };
 

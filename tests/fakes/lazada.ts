@@ -126,7 +126,9 @@ function renderOrder(order: FakeOrder) {
 		shipping_fee: 0,
 		statuses: [order.status.toLowerCase()],
 		buyer_id: Number(order.customerId),
-		customer_first_name: 'สมชาย',
+		customer_first_name: order.customerName?.split(' ')[0] ?? 'สมชาย',
+		customer_last_name: order.customerName?.split(' ').slice(1).join(' ') ?? '',
+		address_shipping: { first_name: order.customerName ?? 'สมชาย', last_name: '', phone: '66812345678', address1: '99 Sukhumvit Rd', city: 'Bangkok', country: 'Thailand', post_code: '10110' },
 		items_count: order.items.reduce((n, item) => n + item.quantity, 0)
 	};
 }

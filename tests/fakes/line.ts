@@ -1,5 +1,5 @@
 /**
- * Fake LINE Messaging API (reply, push with X-Line-Retry-Key, token revoke) and webhook builder.
+ * Fake LINE Messaging API (reply, push with X-Line-Retry-Key, token revoke, webhook endpoint test) and webhook builder.
  * Error bodies follow https://developers.line.biz/en/reference/messaging-api/#error-responses.
  */
 import { createHmac, randomUUID } from 'node:crypto';
@@ -28,6 +28,31 @@ function rules({ credentials, config }: RulesContext<LineCredentials>): Platform
 
 	function sent(count: number) {
 		return Array.from({ length: count }, () => ({ id: String(Date.now()) + fakeId(), quoteToken: fakeId('q') }));
+	}
+
+	/** Like LINE: a signed webhook with no events, then what the endpoint answered (https://developers.line.biz/en/reference/messaging-api/#test-webhook-endpoint). */
+	async function testWebhook(endpoint: string): Promise<FakeReply> {
+		const body = Buffer.from(JSON.stringify({ destination: config.externalId, events: [] }));
+		const signature = createHmac('sha256', credentials.channelSecret).update(body).digest('base64');
+		const timestamp = new Date().toISOString();
+		try {
+			const response = await fetch(endpoint, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': signature, 'user-agent': 'LineBotWebhook/2.0' },
+				body,
+				signal: AbortSignal.timeout(5_000)
+			});
+			await response.arrayBuffer();
+			const ok = response.status >= 200 && response.status < 300;
+			return {
+				status: 200,
+				body: ok
+					? { success: true, timestamp, statusCode: response.status, reason: 'OK', detail: String(response.status) }
+					: { success: false, timestamp, statusCode: response.status, reason: 'ERROR_STATUS_CODE', detail: `The webhook returned an HTTP status code other than 200.(${response.status} ${response.statusText})` }
+			};
+		} catch {
+			return { status: 200, body: { success: false, timestamp, statusCode: 0, reason: 'COULD_NOT_CONNECT', detail: 'Could not connect to the webhook URL.' } };
+		}
 	}
 
 	return {
@@ -74,6 +99,13 @@ function rules({ credentials, config }: RulesContext<LineCredentials>): Platform
 				const sentMessages = sent(body.messages!.length);
 				if (retryKey) acceptedRetryKeys.set(retryKey, { requestId, sentMessages });
 				return { status: 200, body: { sentMessages }, headers: { 'x-line-request-id': requestId } };
+			}
+			if (request.method === 'POST' && request.path === '/v2/bot/channel/webhook/test') {
+				const endpoint = (request.json as { endpoint?: unknown } | undefined)?.endpoint;
+				if (typeof endpoint !== 'string' || !/^https?:\/\//.test(endpoint)) {
+					return lineError(400, 'The request body has 1 error(s)', [{ message: 'Must be a valid HTTPS URL', property: 'endpoint' }]);
+				}
+				return testWebhook(endpoint);
 			}
 			if (request.method === 'POST' && request.path === '/v2/oauth/revoke') {
 				return request.form.access_token === credentials.channelAccessToken ? { status: 200 } : { status: 400, body: { error: 'invalid_request', error_description: 'invalid token' } };

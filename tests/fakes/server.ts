@@ -35,7 +35,7 @@ export interface PlatformRules {
 	/** Returns the platform's own rejection when the request's signature or token is wrong, else `null`. */
 	authenticate(request: RecordedRequest): FakeReply | null;
 	/** Answers an authenticated request in the platform's real response shape. */
-	route(request: RecordedRequest): FakeReply;
+	route(request: RecordedRequest): FakeReply | Promise<FakeReply>;
 	/** The platform's error body for an injected failure with this HTTP status. */
 	failure(status: number): FakeReply;
 }
@@ -59,7 +59,7 @@ export async function startFakeServer(rules: PlatformRules, basePath = '', liste
 		requests.push(recorded);
 		const failure = failures.shift();
 		if (failure === 'timeout') return; // the socket stays open until the client gives up or the server closes
-		const reply = failure !== undefined ? rules.failure(failure) : (rules.public?.(recorded) ?? rules.authenticate(recorded) ?? rules.route(recorded));
+		const reply = failure !== undefined ? rules.failure(failure) : (rules.public?.(recorded) ?? rules.authenticate(recorded) ?? (await rules.route(recorded)));
 		recorded.status = reply.status;
 		recorded.response = reply.body;
 		answer(res, reply);

@@ -111,7 +111,7 @@ function renderOrder(order: FakeOrder) {
 		total_amount: orderTotal(order),
 		create_time: seconds(order.placedAt),
 		buyer_user_id: Number(order.customerId),
-		buyer_username: `buyer_${order.customerId}`,
+		buyer_username: order.customerName ?? `buyer_${order.customerId}`,
 		item_list: order.items.map((item, i) => ({
 			item_id: 1000 + i,
 			item_name: item.name,

@@ -125,6 +125,8 @@ function renderOrder(order: FakeOrder) {
 		status: order.status,
 		create_time: seconds(order.placedAt),
 		user_id: order.customerId,
+		buyer_email: `v${order.customerId}@scs.tiktokw.us`,
+		recipient_address: { name: order.customerName ?? 'Somchai J.', first_name: '', last_name: '', phone_number: '(+66)81****678', region_code: 'TH', full_address: 'Bangkok, 10110' },
 		tracking_number: order.tracking?.number ?? '',
 		shipping_provider: order.tracking?.carrier ?? '',
 		payment: { currency: order.currency, total_amount: orderTotal(order).toFixed(2), sub_total: orderTotal(order).toFixed(2) },

@@ -48,6 +48,8 @@ export interface SignedWebhook {
 export interface FakeOrder {
 	id: string;
 	customerId: string;
+	/** The buyer's name the platform shows on the order. */
+	customerName?: string;
 	status: string;
 	currency: string;
 	items: Array<{ name: string; quantity: number; price: number }>;

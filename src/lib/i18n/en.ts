@@ -521,6 +521,13 @@ export const en = {
 	'connect.card.reconnect': 'Connect again',
 	'connect.card.updateCredentials': 'Update credentials',
 	'connect.card.updated': 'Credentials updated and checked with the platform.',
+	// Connections: "Send test" (platforms that send a test event on request: LINE)
+	'connect.test.send': 'Send test',
+	'connect.test.ok': 'Test event delivered: ChatMai answered the platform with {status}. Webhooks reach this connection.',
+	'connect.test.errorStatus': 'The platform reached ChatMai, but the test event was refused with {status}. Check that the channel secret here matches the one in the platform’s console.',
+	'connect.test.unreachable': 'The platform could not reach ChatMai’s webhook URL. Check the URL pasted in the platform’s console and that this server is reachable from the internet over HTTPS.',
+	'connect.test.refused': 'The platform refused to send a test event. Check the access token, then try again.',
+	'connect.test.failed': 'The test could not be run just now. Try again in a moment.',
 	'connect.originWarning': 'The server’s public address (ORIGIN) is {origin}, which is not a public HTTPS address. Platforms deliver messages only to public https:// URLs and return sellers only to registered addresses: set ORIGIN to this server’s public https:// address.',
 	'connect.originMissing': 'ORIGIN is not set, so these URLs use the address you opened ChatMai with. Set ORIGIN to this server’s public https:// address before registering them with a platform.',
 	'connect.guide.title': 'How to connect {platform}',

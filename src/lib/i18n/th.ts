@@ -520,6 +520,13 @@ export const th: Catalog = {
 	'connect.card.reconnect': 'เชื่อมต่ออีกครั้ง',
 	'connect.card.updateCredentials': 'อัปเดตข้อมูลรับรอง',
 	'connect.card.updated': 'อัปเดตข้อมูลรับรองและตรวจสอบกับแพลตฟอร์มแล้ว',
+	// Connections: "Send test" (platforms that send a test event on request: LINE)
+	'connect.test.send': 'ส่งทดสอบ',
+	'connect.test.ok': 'ส่งเหตุการณ์ทดสอบสำเร็จ ChatMai ตอบแพลตฟอร์มด้วยรหัส {status} Webhook เข้าถึงการเชื่อมต่อนี้ได้',
+	'connect.test.errorStatus': 'แพลตฟอร์มติดต่อ ChatMai ได้ แต่เหตุการณ์ทดสอบถูกปฏิเสธด้วยรหัส {status} กรุณาตรวจสอบว่า Channel secret ที่นี่ตรงกับในคอนโซลของแพลตฟอร์ม',
+	'connect.test.unreachable': 'แพลตฟอร์มติดต่อ URL ของ Webhook ของ ChatMai ไม่ได้ กรุณาตรวจสอบ URL ที่วางในคอนโซลของแพลตฟอร์ม และว่าเซิร์ฟเวอร์นี้เข้าถึงได้จากอินเทอร์เน็ตผ่าน HTTPS',
+	'connect.test.refused': 'แพลตฟอร์มไม่ยอมส่งเหตุการณ์ทดสอบ กรุณาตรวจสอบ Access token แล้วลองอีกครั้ง',
+	'connect.test.failed': 'ยังทดสอบไม่ได้ในตอนนี้ กรุณาลองอีกครั้งในอีกสักครู่',
 	'connect.originWarning': 'ที่อยู่สาธารณะของเซิร์ฟเวอร์ (ORIGIN) คือ {origin} ซึ่งไม่ใช่ที่อยู่ HTTPS สาธารณะ แพลตฟอร์มส่งข้อความไปยัง URL แบบ https:// สาธารณะเท่านั้น และพาผู้ขายกลับมาเฉพาะที่อยู่ที่ลงทะเบียนไว้ กรุณาตั้ง ORIGIN เป็นที่อยู่ https:// สาธารณะของเซิร์ฟเวอร์นี้',
 	'connect.originMissing': 'ยังไม่ได้ตั้ง ORIGIN ดังนั้น URL เหล่านี้ใช้ที่อยู่ที่คุณเปิด ChatMai อยู่ กรุณาตั้ง ORIGIN เป็นที่อยู่ https:// สาธารณะของเซิร์ฟเวอร์นี้ก่อนลงทะเบียนกับแพลตฟอร์ม',
 	'connect.guide.title': 'วิธีเชื่อมต่อ {platform}',

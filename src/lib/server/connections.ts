@@ -6,8 +6,8 @@ import { randomToken, type KeyRing, type SealedSecret } from './crypto.ts';
 import type { WorkspaceScope } from './scope.ts';
 import { isUuid } from './scope.ts';
 import type { Config, Platform } from './env.ts';
-import type { GrantedAccountView, Platforms, TokenLifetimesView } from './platforms.ts';
-import { PLATFORMS } from '../platforms.ts';
+import type { GrantedAccountView, Platforms, TokenLifetimesView, WebhookTestView } from './platforms.ts';
+import { PLATFORM_FACTS, PLATFORMS } from '../platforms.ts';
 import { audit } from './audit.ts';
 import { errorMessage, logger } from './log.ts';
 import { queueMirrorSql } from './messages.ts';
@@ -86,7 +86,9 @@ const CONNECTION_REFUSAL_STATUS = {
 	custom_api_url_refused: 400,
 	// The platform did not accept the credentials (or they belong to another account): `details.code` says which.
 	refused: 422,
-	not_authorizable: 400
+	not_authorizable: 400,
+	// The platform has no way to send a test event (only LINE has one).
+	test_unsupported: 400
 } as const;
 
 export class ConnectionError extends DomainError<keyof typeof CONNECTION_REFUSAL_STATUS> {
@@ -513,6 +515,25 @@ export async function updateCredentials(ctx: ConnectionContext, scope: Workspace
 	ctx.platforms.forget(row.id);
 	log.info('connection_credentials_updated', { workspace_id: scope.workspaceId, connection_id: row.id, platform: row.platform });
 	return toView(updated, ctx.origin);
+}
+
+/**
+ * "Send test": the platform sends a test event to the connection's webhook URL and says what it answered.
+ * Owners and admins, active connections of platforms that offer a test (`webhookTest`).
+ */
+export async function testConnection(ctx: Pick<ConnectionContext, 'db' | 'platforms' | 'origin'>, scope: WorkspaceScope, id: string): Promise<WebhookTestView> {
+	scope.require('manageWorkspace');
+	if (!isUuid(id)) throw new ConnectionError('not_found', 'Not found');
+	const { rows } = await ctx.db.query<{ platform: Platform }>(`select platform from platform_connections where id = $1 and workspace_id = $2 and status = 'active'`, [
+		id,
+		scope.workspaceId
+	]);
+	const row = rows[0];
+	if (!row) throw new ConnectionError('not_found', 'Not found');
+	if (!PLATFORM_FACTS[row.platform].webhookTest) throw new ConnectionError('test_unsupported', `${PLATFORM_FACTS[row.platform].name} cannot send a test event`);
+	const result = await ctx.platforms.testWebhook(id, webhookUrl(ctx.origin, row.platform, id));
+	if (!result) throw new ConnectionError('not_found', 'Not found');
+	return result;
 }
 
 const SELECT_VIEW = `select c.*, exists (select 1 from platform_credentials p where p.connection_id = c.id) as has_credentials

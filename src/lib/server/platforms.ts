@@ -72,6 +72,14 @@ export class PlatformRefused extends DomainError<PlatformRefusal> {
 	}
 }
 
+/** What our webhook answered to the platform's test event (see connectors/types.ts `WebhookTestResult`). */
+export interface WebhookTestView {
+	success: boolean;
+	statusCode: number | null;
+	reason: string;
+	detail: string;
+}
+
 /** A connection as the identity check needs it: credentials in the connector's own shape. */
 export interface IdentifiableConnection {
 	platform: Platform;
@@ -201,6 +209,11 @@ export interface Platforms {
 	identify(connection: IdentifiableConnection): Promise<AccountIdentityView>;
 	/** Starts the account's webhooks where the platform asks the app to (Meta Pages); a no-op elsewhere. Throws PlatformRefused. */
 	subscribe(connection: IdentifiableConnection): Promise<void>;
+	/**
+	 * Asks the platform to send a test event to the connection's webhook URL as the card shows it (where `webhookTest`);
+	 * null when the connection is not active here. Throws PlatformRefused when the platform refuses the request itself.
+	 */
+	testWebhook(connectionId: string, webhookUrl: string): Promise<WebhookTestView | null>;
 	/** Wakes the token refresh job (after a connection's tokens changed). */
 	wakeTokenRefresh(): void;
 	/** Queues a reply (message row + outbox row in one transaction); throws ReplyRefused. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Actions, PageServerLoad } from './$types';
 import { authorizationRedirectUri } from '$lib/server/connect-flow';
-import { ConnectionError, createConnection, disconnectConnection, listConnections, PLATFORM_NAMES, updateCredentials } from '$lib/server/connections';
+import { ConnectionError, createConnection, disconnectConnection, listConnections, PLATFORM_NAMES, testConnection, updateCredentials } from '$lib/server/connections';
+import { PLATFORM_FACTS } from '$lib/platforms';
 import { clientIp } from '$lib/server/http/request';
 import { appCredentials, appVariables } from '$lib/server/platform-apps';
 import { countQuarantined } from '$lib/server/quarantine';
@@ -46,7 +47,8 @@ export const load: PageServerLoad = async (event) => {
 			...c,
 			// A verify token only where the platform asks for one (Meta's subscription handshake).
 			verifyToken: platforms.describe(c.platform).handshake ? c.verifyToken : null,
-			authorizes: platforms.describe(c.platform).authorizes
+			authorizes: platforms.describe(c.platform).authorizes,
+			webhookTest: PLATFORM_FACTS[c.platform].webhookTest
 		})),
 		/** One URL per platform app (LINE's are per connection). */
 		appWebhooks: PLATFORM_NAMES.filter((platform) => webhookScope(platform) === 'app').map((platform) => ({ platform, url: appWebhookUrl(origin, platform) })),
@@ -121,6 +123,23 @@ export const actions: Actions = {
 				const { message, ...rest } = refusal(error as ConnectionError);
 				return failure(422, { ...values, ...rest }, message);
 			}
+			return refused(error, values);
+		}
+	},
+	/** "Send test": the platform sends a test event to this connection's webhook URL; the card words its answer. */
+	test: async (event) => {
+		const scope = await workspaceScope(event);
+		const id = text(await event.request.formData(), 'id');
+		const values = { form: 'test' as const, id };
+		if (!scope.can('manageWorkspace')) return failure(403, values, 'form.error.forbidden');
+		try {
+			const result = await testConnection(connectionContext(event), scope, id);
+			const message = result.success ? 'connect.test.ok' : result.statusCode ? 'connect.test.errorStatus' : 'connect.test.unreachable';
+			return { ...values, ok: result.success, message, status: result.statusCode ?? 0, detail: result.detail } as const;
+		} catch (error) {
+			if (refusedWith(error, 'not_found')) return failure(404, values, 'form.error.notFound');
+			if (refusedWith(error, 'refused')) return failure(422, { ...values, detail: (error as Error).message }, 'connect.test.refused');
+			if (refusedWith(error, 'unreachable')) return failure(503, values, 'connect.test.failed');
 			return refused(error, values);
 		}
 	},
