@@ -1,4 +1,4 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page, type BrowserContext } from '@playwright/test';
 import { AGENT, OWNER, SUPERVISOR, connectDemoShop, draftOf, logIn, type DemoShop } from './demo.ts';
 import { DEFAULT_MODELS, startFakeOllama, type FakeOllama } from '../fakes/ollama.ts';
 
@@ -17,8 +17,19 @@ let workspaceId: string;
 const customerWrites = (text: string) => shop.customerWrites(text);
 const WORDS = Array.from({ length: 80 }, (_, i) => `word${i} `);
 
+/** Every context a test opens is closed after it: an open page keeps its member online (the workspace feed). */
+const opened: BrowserContext[] = [];
+async function signIn(browser: Browser, email: string) {
+	const login = await logIn(browser, email);
+	opened.push(login.context);
+	return login;
+}
+test.afterEach(async () => {
+	await Promise.all(opened.splice(0).map((context) => context.close()));
+});
+
 async function open(browser: Browser, email: string, conversationId: string): Promise<Page> {
-	const { page } = await logIn(browser, email);
+	const { page } = await signIn(browser, email);
 	await page.goto(`/w/${workspaceId}/inbox/${conversationId}`);
 	await expect(page.getByTestId('reply-editor')).toHaveAttribute('data-ready', 'true');
 	return page;
@@ -109,7 +120,7 @@ test('with the model missing the button says AI unavailable in plain words, Sett
 	await agent.getByTestId('send').click();
 	await expect(agent.getByTestId('thread')).toContainText('It left our shop today.');
 
-	const { page: owner } = await logIn(browser, OWNER);
+	const { page: owner } = await signIn(browser, OWNER);
 	await owner.goto(`/w/${workspaceId}/settings/ai`);
 	await expect(owner.getByTestId('ai-health-reachable')).toHaveAttribute('data-ok', 'true');
 	await expect(owner.getByTestId('ai-health-present')).toHaveAttribute('data-ok', 'false');
@@ -120,7 +131,7 @@ test('with the model missing the button says AI unavailable in plain words, Sett
 });
 
 test('an owner picks the workspace’s model and an agent picks ครับ in Settings; the next draft uses both', async ({ browser }) => {
-	const { page: owner } = await logIn(browser, OWNER);
+	const { page: owner } = await signIn(browser, OWNER);
 	await owner.goto(`/w/${workspaceId}/settings/ai`);
 	await owner.getByLabel('AI model for this workspace').fill('llama3.2');
 	await owner.getByTestId('ai-model-submit').click();
@@ -128,7 +139,7 @@ test('an owner picks the workspace’s model and an agent picks ครับ in 
 	await owner.reload();
 	await expect(owner.getByTestId('ai-health-model')).toHaveText('llama3.2');
 
-	const { page: agentSettings } = await logIn(browser, AGENT);
+	const { page: agentSettings } = await signIn(browser, AGENT);
 	await agentSettings.goto(`/w/${workspaceId}/settings/ai`);
 	await expect(agentSettings.getByTestId('ai-model-form')).toHaveCount(0);
 	await agentSettings.getByLabel('ครับ').check();

@@ -40,7 +40,7 @@ test('a customer’s image is served through ChatMai, and the browser never asks
 	const hook = signedWebhook('facebook', { event: { kind: 'message', imageUrl: `${cdnBase}/damage.png`, customerId }, webhookUrl: shop.connection.webhookUrl, accountId: shop.connection.externalId });
 	expect((await fetch(shop.connection.webhookUrl, { method: 'POST', headers: hook.headers, body: new Uint8Array(hook.body) })).status).toBe(200);
 
-	const { page } = await logIn(browser, OWNER);
+	const { context, page } = await logIn(browser, OWNER);
 	await page.goto(`/w/${shop.workspaceId}/inbox/${conversationId}`);
 	const image = page.getByTestId('message-image');
 	await expect(image).toHaveCount(1, { timeout: 15_000 });
@@ -50,4 +50,5 @@ test('a customer’s image is served through ChatMai, and the browser never asks
 	console.log(`image host asked ${requests.length} time(s), ${fromBrowsers} by a browser`);
 	expect(requests.length).toBeGreaterThan(0);
 	expect(fromBrowsers).toBe(0);
+	await context.close();
 });

@@ -48,6 +48,8 @@ test('a Messenger conversation shows when its reply window closes, and Due soon 
 });
 
 test('an owner turns on round-robin, leaves, and a new conversation goes to the agent who is online; away stops it', async ({ browser }) => {
+	// Coming back from away is picked up by the next routing round (every minute): room for one.
+	test.setTimeout(150_000);
 	const owner = await logIn(browser, OWNER);
 	const agent = await logIn(browser, AGENT);
 	try {
