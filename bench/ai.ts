@@ -1,7 +1,6 @@
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { createPool } from '../src/lib/server/db.ts';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { createSession } from '../src/lib/server/auth/session.ts';
@@ -11,6 +10,7 @@ import { monotonicMs, percentile, providerAgent, type Agent } from './_collab-cl
 import { cpuTicks, stealBetween } from './_machine.ts';
 import { startFakeOllama } from '../tests/fakes/ollama.ts';
 import { buildIfStale } from '../scripts/build-if-stale.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * AI bench (issue 17, "Benchmark"): an AI draft streamed into a conversation that 50 agents watch.
@@ -26,7 +26,6 @@ import { buildIfStale } from '../scripts/build-if-stale.ts';
  * timed on CLOCK_MONOTONIC. Nothing here asserts a time. Env: BENCH_AI_ROUNDS (default 30).
  */
 
-const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AGENTS = 50;
 const ROUNDS = Math.max(3, Number(process.env.BENCH_AI_ROUNDS ?? 30));
 const WARMUP_ROUNDS = 3;
@@ -37,28 +36,9 @@ const THROUGHPUT_ROUNDS = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
-async function createDatabase() {
-	const name = `chatmai_bench_ai_${process.pid}_${Date.now().toString(36)}`;
-	const admin = new pg.Client({ connectionString: ADMIN_URL });
-	await admin.connect();
-	await admin.query(`create database ${name}`);
-	await admin.end();
-	const url = new URL(ADMIN_URL);
-	url.pathname = `/${name}`;
-	return {
-		url: url.toString(),
-		async drop() {
-			const client = new pg.Client({ connectionString: ADMIN_URL });
-			await client.connect();
-			await client.query(`drop database if exists ${name} with (force)`);
-			await client.end();
-		}
-	};
-}
-
 async function main() {
 	buildIfStale();
-	const database = await createDatabase();
+	const database = await scratchDatabase('ai');
 	const fake = await startFakeOllama();
 	const agents: Agent[] = [];
 	let server: ReturnType<typeof fork> | undefined;

@@ -3,6 +3,7 @@ import { migrate } from '../src/lib/server/migrate.ts';
 import { listConversations, type ListQuery } from '../src/lib/server/conversations.ts';
 import { scopeFor } from '../src/lib/server/scope.ts';
 import type { Principal } from '../src/lib/server/auth/principal.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * `npm run bench clocks`: the inbox list with the platforms' clocks (src/lib/server/clocks.ts) over
@@ -13,7 +14,6 @@ import type { Principal } from '../src/lib/server/auth/principal.ts';
  * BENCH_CONVERSATIONS (default 100000) scales it; messages are 10 per conversation.
  */
 
-const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100_000);
 const RUNS = 30;
 const PLATFORMS = ['facebook', 'instagram', 'line', 'shopee', 'lazada', 'tiktok'];
@@ -78,16 +78,10 @@ async function measure(label: string, runs: number, fn: () => Promise<unknown>):
 }
 
 async function main(): Promise<void> {
-	const name = `chatmai_bench_clocks_${process.pid}_${Date.now().toString(36)}`;
-	const admin = new pg.Client({ connectionString: ADMIN_URL });
-	await admin.connect();
-	await admin.query(`create database ${name}`);
-	await admin.end();
-	const url = new URL(ADMIN_URL);
-	url.pathname = `/${name}`;
-	const db = new pg.Pool({ connectionString: url.toString(), max: 2 });
+	const database = await scratchDatabase('clocks');
+	const db = new pg.Pool({ connectionString: database.url, max: 2 });
 	try {
-		await migrate(url.toString());
+		await migrate(database.url);
 		const seeded = performance.now();
 		const { workspaceId, userId } = await seed(db);
 		console.log(`seeded ${CONVERSATIONS.toLocaleString('en')} conversations, ${(CONVERSATIONS * 10).toLocaleString('en')} messages in ${((performance.now() - seeded) / 1000).toFixed(0)} s`);
@@ -111,10 +105,7 @@ async function main(): Promise<void> {
 		// The due sort without it reads every conversation's messages by a scan: minutes at this size, not run.
 	} finally {
 		await db.end();
-		const cleanup = new pg.Client({ connectionString: ADMIN_URL });
-		await cleanup.connect();
-		await cleanup.query(`drop database if exists ${name} with (force)`);
-		await cleanup.end();
+		await database.drop();
 	}
 }
 

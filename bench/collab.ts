@@ -1,7 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import * as Y from 'yjs';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { createPool } from '../src/lib/server/db.ts';
@@ -11,6 +10,7 @@ import { latencies, monotonicMs, percentile, providerAgent, type Agent, type Rec
 import { BODIES, MESSAGES_PER_DOC, type ServerMemory } from './_collab-shared.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
 import { seededRandom } from '../tests/helpers/random.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * Collab bench (issue 3, "Benchmark"): fan-out latency through ChatMai's collab server beside a
@@ -25,7 +25,6 @@ import { seededRandom } from '../tests/helpers/random.ts';
  * Nothing here asserts a time. Env: BENCH_COLLAB_PASSES (default 8), BENCH_PART (latency | memory).
  */
 
-const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AGENTS = 50;
 const TYPING_INTERVAL_MS = 50;
 /** Typing before each slice's measured part. */
@@ -67,20 +66,7 @@ interface Fixture {
 }
 
 async function createFixture(): Promise<Fixture> {
-	const name = `chatmai_bench_${process.pid}_${Date.now().toString(36)}`;
-	const admin = new pg.Client({ connectionString: ADMIN_URL });
-	await admin.connect();
-	await admin.query(`create database ${name}`);
-	await admin.end();
-	const url = new URL(ADMIN_URL);
-	url.pathname = `/${name}`;
-	const databaseUrl = url.toString();
-	const drop = async () => {
-		const client = new pg.Client({ connectionString: ADMIN_URL });
-		await client.connect();
-		await client.query(`drop database if exists ${name} with (force)`);
-		await client.end();
-	};
+	const { url: databaseUrl, drop } = await scratchDatabase('collab');
 	try {
 		await migrate(databaseUrl);
 		const db = createPool({ connectionString: databaseUrl, max: 4, applicationName: 'chatmai-bench-seed' });

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { migrate } from '../src/lib/server/migrate.ts';
 import { signedWebhook, startFakePlatform, testCredentials, type FakePlatform } from '../tests/fakes/platforms.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * Ingest bench (issue 4, "Tests and benchmark"): sustained, correctly signed LINE webhooks into the
@@ -34,7 +35,6 @@ import { cpuTicks, stealBetween } from './_machine.ts';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
 /** Webhooks prepared per round: more than any server here answers in ROUND_SECONDS. */
 const FLOOR_HOOKS = Math.ceil(ROUND_SECONDS * 40_000);
@@ -349,14 +349,8 @@ function median(runs: RunResult[]): RunResult {
 // ── 3. ChatMai ────────────────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
-	const name = `chatmai_bench_ingest_${process.pid}_${Date.now().toString(36)}`;
-	const admin = new pg.Client({ connectionString: ADMIN_URL });
-	await admin.connect();
-	await admin.query(`create database ${name}`);
-	await admin.end();
-	const url = new URL(ADMIN_URL);
-	url.pathname = `/${name}`;
-	const databaseUrl = url.toString();
+	const database = await scratchDatabase('ingest');
+	const databaseUrl = database.url;
 	const dataDir = mkdtempSync(join(tmpdir(), 'chatmai-bench-'));
 	let server: ChildProcess | undefined;
 	let line: FakePlatform | undefined;
@@ -484,10 +478,7 @@ async function main(): Promise<void> {
 		await line?.close();
 		await db.end();
 		rmSync(dataDir, { recursive: true, force: true });
-		const admin2 = new pg.Client({ connectionString: ADMIN_URL });
-		await admin2.connect();
-		await admin2.query(`drop database if exists ${name} with (force)`);
-		await admin2.end();
+		await database.drop();
 		for (const client of clients.values()) client.close();
 	}
 }

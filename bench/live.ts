@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import * as Y from 'yjs';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { migrate } from '../src/lib/server/migrate.ts';
@@ -14,6 +13,7 @@ import { parseFeedMessage, workspaceFeedName } from '../src/lib/live-feed.ts';
 import { signedWebhook, testCredentials } from '../tests/fakes/platforms.ts';
 import { percentile } from './_collab-clients.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * Live bench (issue 13, item 2): how soon a customer's message reaches the conversation lists of
@@ -35,7 +35,6 @@ import { cpuTicks, stealBetween } from './_machine.ts';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AGENTS = 50;
 const POLL_MS = 3000;
 const RATE = Number(process.env.BENCH_LIVE_RATE ?? 100);
@@ -278,14 +277,8 @@ async function idleCpu(pid: number): Promise<{ ms: number; steal: number }> {
 // ── Main ─────────────────────────────────────────────────────────────────────────────────────
 
 async function main(): Promise<void> {
-	const name = `chatmai_bench_live_${process.pid}_${Date.now().toString(36)}`;
-	const admin = new pg.Client({ connectionString: ADMIN_URL });
-	await admin.connect();
-	await admin.query(`create database ${name}`);
-	await admin.end();
-	const dbUrl = new URL(ADMIN_URL);
-	dbUrl.pathname = `/${name}`;
-	const databaseUrl = dbUrl.toString();
+	const database = await scratchDatabase('live');
+	const databaseUrl = database.url;
 	const dataDir = mkdtempSync(join(tmpdir(), 'chatmai-bench-live-'));
 	let server: ChildProcess | undefined;
 	try {
@@ -372,10 +365,7 @@ async function main(): Promise<void> {
 	} finally {
 		if (server) await stopChild(server);
 		rmSync(dataDir, { recursive: true, force: true });
-		const client = new pg.Client({ connectionString: ADMIN_URL });
-		await client.connect();
-		await client.query(`drop database if exists ${name} with (force)`);
-		await client.end();
+		await database.drop();
 	}
 }
 

@@ -13,6 +13,7 @@ import { issueCollabTicket } from '../src/lib/server/auth/collab-ticket.ts';
 import { monotonicMs } from './_collab-clients.ts';
 import { BODIES, MESSAGES_PER_DOC } from './_collab-shared.ts';
 import { cpuTicks, stealBetween } from './_machine.ts';
+import { scratchDatabase } from './_database.ts';
 
 /**
  * Reconnect storm (issue 18): N agents, each a browser tab's provider with its own socket and
@@ -30,7 +31,6 @@ import { cpuTicks, stealBetween } from './_machine.ts';
  * (a Redis URL: the server runs with extension-redis). Nothing here asserts a time.
  */
 
-const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const COUNTS = (process.env.BENCH_STORM_AGENTS ?? '1000,3000').split(',').map(Number).filter((n) => n > 0);
 const VARIANT_NAMES = (process.env.BENCH_STORM_VARIANTS ?? 'before,after').split(',');
 const PROCESSES = Math.max(1, Number(process.env.BENCH_STORM_PROCESSES ?? 4));
@@ -63,23 +63,8 @@ interface Fixture {
 /** The key the bench server signs collab tickets with; agents present tickets, as browser pages do. */
 const TICKET_SECRET = crypto.getRandomValues(new Uint8Array(32));
 
-async function admin(sql: string): Promise<void> {
-	const client = new pg.Client({ connectionString: ADMIN_URL });
-	await client.connect();
-	try {
-		await client.query(sql);
-	} finally {
-		await client.end();
-	}
-}
-
 async function createFixture(agents: number): Promise<Fixture> {
-	const name = `chatmai_bench_storm_${process.pid}_${Date.now().toString(36)}`;
-	await admin(`create database ${name}`);
-	const url = new URL(ADMIN_URL);
-	url.pathname = `/${name}`;
-	const databaseUrl = url.toString();
-	const drop = () => admin(`drop database if exists ${name} with (force)`);
+	const { url: databaseUrl, drop } = await scratchDatabase('storm');
 	try {
 		await migrate(databaseUrl);
 		const db = createPool({ connectionString: databaseUrl, max: 8, applicationName: 'chatmai-bench-seed' });
